@@ -1,0 +1,40 @@
+"""The sans-I/O shuttle core: no clocks, sockets, databases or global randomness.
+
+Drivers (the live relay, the headless simulator, replay) push commands in with ``now``, pull
+events out, and wake the core at :meth:`Exercise.next_deadline`. See ``exercise.py``.
+"""
+
+from . import commands, events
+from .errors import (
+    DirectChannel,
+    InvalidNote,
+    LocalProtocolError,
+    NotPermitted,
+    RuleViolation,
+    ShuttleError,
+    UnknownNote,
+    WrongState,
+)
+from .exercise import Exercise, NoteStatus, Phase
+from .latency import Rng, RngFactory, draw
+from .visibility import visible_to
+
+__all__ = [
+    "DirectChannel",
+    "Exercise",
+    "InvalidNote",
+    "LocalProtocolError",
+    "NotPermitted",
+    "NoteStatus",
+    "Phase",
+    "Rng",
+    "RngFactory",
+    "RuleViolation",
+    "ShuttleError",
+    "UnknownNote",
+    "WrongState",
+    "commands",
+    "draw",
+    "events",
+    "visible_to",
+]

@@ -1,0 +1,134 @@
+"""Commands: what a seat asks the core to do.
+
+A command that the core accepts is journalled as the event named in :data:`EVENT_OF`, whose
+payload holds every field of the command (plus what the core derived, such as the note number).
+That is what makes replay possible: :func:`command_for` rebuilds the command from its event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from . import events as ev
+
+__all__ = [
+    "ANSWERS",
+    "KINDS",
+    "Command",
+    "Decline",
+    "End",
+    "Hold",
+    "Pause",
+    "Relay",
+    "Release",
+    "Resume",
+    "Return",
+    "Start",
+    "Submit",
+    "Travel",
+    "command_for",
+]
+
+KINDS = ("proposal", "reply", "question", "statement", "mediator_only")
+"""Note kinds. ``mediator_only`` is read by the mediator and never carried on."""
+ANSWERS = ("accept", "reject", "counter", "clarify")
+"""What a ``reply`` says about the note it answers."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Command:
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Start(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Pause(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Resume(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class End(Command):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Submit(Command):
+    client_id: str
+    kind: str
+    text: str
+    tags: list[str] = field(default_factory=list)
+    terms: dict[str, float] = field(default_factory=dict)
+    in_reply_to: int | None = None
+    answer: str | None = None
+    to: str = "mediator"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Relay(Command):
+    """Carry ``note`` to the other party; any of text/tags/terms given makes it a paraphrase."""
+
+    note: int
+    text: str | None = None
+    tags: list[str] | None = None
+    terms: dict[str, float] | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Hold(Command):
+    note: int
+    until: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Release(Command):
+    note: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Return(Command):
+    note: int
+    comment: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decline(Command):
+    note: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Travel(Command):
+    destination: str
+
+
+EVENT_OF: dict[type[Command], type[ev.Event]] = {
+    Start: ev.ExerciseStarted,
+    Pause: ev.ExercisePaused,
+    Resume: ev.ExerciseResumed,
+    End: ev.ExerciseEnded,
+    Submit: ev.NoteSubmitted,
+    Relay: ev.NoteRelayed,
+    Hold: ev.NoteHeld,
+    Release: ev.NoteReleased,
+    Return: ev.NoteReturned,
+    Decline: ev.NoteDeclined,
+    Travel: ev.MediatorDeparted,
+}
+_COMMAND_OF = {event: command for command, event in EVENT_OF.items()}
+
+
+def command_for(event: ev.Event) -> Command:
+    """The command that produced an input event (see :func:`relay.core.events.is_input`)."""
+    cls = _COMMAND_OF[type(event)]
+    values: dict[str, Any] = {f.name: getattr(event, f.name) for f in fields(cls)}
+    return cls(**values)

@@ -1,0 +1,269 @@
+"""The events of an exercise: every entry of its journal is one of these.
+
+Events are frozen dataclasses stamped with the journal sequence number (``seq``, gap-free from 1)
+and the core's exercise time (``at``, seconds since the exercise started). Their payload is made
+of JSON types only, so ``to_data``/``from_data`` round-trip them losslessly.
+
+Inputs and outputs share one vocabulary. An event is an *input* when a seat caused it (its ``by``
+names a seat): replay feeds exactly those back into a fresh core and expects the rest to follow.
+Events the core makes on its own carry ``by`` = :data:`AUTO` (the automatic mediator) or
+:data:`CLOCK` (a deadline, a timer), or have no ``by`` at all (deliveries, arrivals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, ClassVar
+
+__all__ = [
+    "AUTO",
+    "CLOCK",
+    "EVENT_TYPES",
+    "Event",
+    "ExerciseCreated",
+    "ExerciseEnded",
+    "ExercisePaused",
+    "ExerciseResumed",
+    "ExerciseStarted",
+    "MediatorArrived",
+    "MediatorDeparted",
+    "NoteDeclined",
+    "NoteDelivered",
+    "NoteHandedOver",
+    "NoteHeld",
+    "NoteReceipt",
+    "NoteRelayed",
+    "NoteReleased",
+    "NoteReturned",
+    "NoteSubmitted",
+    "event_from_data",
+    "is_input",
+]
+
+AUTO = "auto"
+"""``by`` of actions taken by the automatic mediator policy."""
+CLOCK = "clock"
+"""``by`` of events caused by the passage of time (deadlines, hold expiry)."""
+
+Terms = dict[str, float]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Event:
+    TYPE: ClassVar[str] = ""
+    seq: int
+    at: float
+
+    def to_data(self) -> dict[str, Any]:
+        """The payload (everything but ``seq`` and ``at``), as JSON types."""
+        return {name: getattr(self, name) for name in _payload_fields(type(self))}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExerciseCreated(Event):
+    """First entry of every journal: what a replay needs to rebuild the core."""
+
+    TYPE: ClassVar[str] = "exercise.created"
+    scenario: dict[str, Any]
+    seed: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExerciseStarted(Event):
+    TYPE: ClassVar[str] = "exercise.started"
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExercisePaused(Event):
+    TYPE: ClassVar[str] = "exercise.paused"
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExerciseResumed(Event):
+    TYPE: ClassVar[str] = "exercise.resumed"
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExerciseEnded(Event):
+    """``reason`` is ``agreement``, ``deadline`` or ``facilitator``."""
+
+    TYPE: ClassVar[str] = "exercise.ended"
+    by: str
+    reason: str
+    note: int | None = None
+    terms: Terms | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteSubmitted(Event):
+    """A party wrote a note and put it down for the mediator in its own room."""
+
+    TYPE: ClassVar[str] = "note.submitted"
+    by: str
+    note: int
+    client_id: str
+    kind: str
+    text: str
+    tags: list[str] = field(default_factory=list)
+    terms: Terms = field(default_factory=dict)
+    in_reply_to: int | None = None
+    answer: str | None = None
+    to: str = "mediator"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteHandedOver(Event):
+    """The mediator, standing in the sender's room, took the note; reading it takes a while."""
+
+    TYPE: ClassVar[str] = "note.handed_over"
+    note: int
+    sender: str
+    reading_s: float
+    ready_at: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteRelayed(Event):
+    """The mediator decided to carry the note to the other party, verbatim or paraphrased."""
+
+    TYPE: ClassVar[str] = "note.relayed"
+    by: str
+    note: int
+    recipient: str
+    text: str
+    tags: list[str]
+    terms: Terms
+    paraphrased: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteHeld(Event):
+    TYPE: ClassVar[str] = "note.held"
+    by: str
+    note: int
+    until: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteReleased(Event):
+    TYPE: ClassVar[str] = "note.released"
+    by: str
+    note: int
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteReturned(Event):
+    """The mediator will carry the note back to its sender with a comment."""
+
+    TYPE: ClassVar[str] = "note.returned"
+    by: str
+    note: int
+    comment: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteDeclined(Event):
+    """The mediator drops the note; its sender is told why on the mediator's next visit."""
+
+    TYPE: ClassVar[str] = "note.declined"
+    by: str
+    note: int
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MediatorDeparted(Event):
+    TYPE: ClassVar[str] = "mediator.departed"
+    by: str
+    origin: str
+    destination: str
+    travel_s: float
+    arrives_at: float
+    carrying: list[int]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MediatorArrived(Event):
+    TYPE: ClassVar[str] = "mediator.arrived"
+    room: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteDelivered(Event):
+    """The note (as relayed) reached ``recipient``: the only moment the recipient knows it.
+
+    ``outcome`` is ``relayed`` (delivered to the other party), ``returned`` or ``declined``
+    (brought back to its own sender). The text is what the recipient reads, which for a
+    paraphrase is not what the sender wrote.
+    """
+
+    TYPE: ClassVar[str] = "note.delivered"
+    note: int
+    recipient: str
+    sender: str
+    outcome: str
+    kind: str
+    text: str
+    tags: list[str]
+    terms: Terms
+    in_reply_to: int | None
+    answer: str | None
+    comment: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteReceipt(Event):
+    """What the sender is told about its note's progress."""
+
+    TYPE: ClassVar[str] = "note.receipt"
+    note: int
+    recipient: str
+    status: str
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.TYPE: cls
+    for cls in (
+        ExerciseCreated,
+        ExerciseStarted,
+        ExercisePaused,
+        ExerciseResumed,
+        ExerciseEnded,
+        NoteSubmitted,
+        NoteHandedOver,
+        NoteRelayed,
+        NoteHeld,
+        NoteReleased,
+        NoteReturned,
+        NoteDeclined,
+        MediatorDeparted,
+        MediatorArrived,
+        NoteDelivered,
+        NoteReceipt,
+    )
+}
+
+_FIELDS: dict[type[Event], tuple[str, ...]] = {}
+
+
+def _payload_fields(cls: type[Event]) -> tuple[str, ...]:
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = tuple(f.name for f in fields(cls) if f.name not in ("seq", "at"))
+        _FIELDS[cls] = names
+    return names
+
+
+def event_from_data(type_: str, seq: int, at: float, data: dict[str, Any]) -> Event:
+    """Rebuild an event from its journal form; ``KeyError``/``TypeError`` on a malformed one."""
+    cls = EVENT_TYPES[type_]
+    return cls(seq=seq, at=at, **data)
+
+
+def is_input(event: Event) -> bool:
+    """True for events a seat caused: the inputs that replay feeds back into a core."""
+    by = getattr(event, "by", None)
+    return by is not None and by not in (AUTO, CLOCK)

@@ -1,0 +1,116 @@
+"""The journal's file form: JSON Lines, one event a line, after one header line.
+
+``shuttle demo``, ``simulate`` and ``export`` write this; ``replay`` and ``import`` read it. The
+header names the format and the exercise; every other line is an :class:`Entry`. Output is
+deterministic (fixed separators, insertion-ordered keys), so equal journals are equal bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from relay.core import events as ev
+from relay.store.base import Entry
+
+__all__ = [
+    "FORMAT",
+    "JournalFile",
+    "JournalFormatError",
+    "dumps",
+    "parse_journal",
+    "from_entry",
+    "read_journal",
+    "to_entry",
+    "write_journal",
+]
+
+FORMAT = "shuttle-journal/1"
+
+
+class JournalFormatError(ValueError):
+    """A journal file is malformed; the message names the line and what is wrong."""
+
+
+@dataclass
+class JournalFile:
+    entries: list[Entry]
+    exercise: dict[str, Any] = field(default_factory=dict)
+
+
+def to_entry(event: ev.Event, wall: float | None = None) -> Entry:
+    dedupe = None
+    if isinstance(event, ev.NoteSubmitted):
+        dedupe = f"{event.by}:{event.client_id}"
+    return Entry(
+        seq=event.seq, at=event.at, type=event.TYPE, data=event.to_data(), wall=wall,
+        dedupe_key=dedupe,
+    )
+
+
+def from_entry(entry: Entry) -> ev.Event:
+    return ev.event_from_data(entry.type, entry.seq, entry.at, entry.data)
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def write_journal(out: TextIO, entries: Iterable[Entry], exercise: dict[str, Any]) -> None:
+    out.write(dumps({"format": FORMAT, "exercise": exercise}) + "\n")
+    for entry in entries:
+        out.write(dumps(entry.to_json()) + "\n")
+
+
+def read_journal(path: str | Path) -> JournalFile:
+    """Read and check a journal file: known event types, gap-free sequence from 1."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise JournalFormatError(f"{path}: cannot read: {error}") from None
+    return parse_journal(text, str(path))
+
+
+def parse_journal(text: str, where: str = "journal") -> JournalFile:
+    """Parse journal text (see :func:`read_journal`)."""
+    journal = JournalFile(entries=[])
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise JournalFormatError(f"{where}:{number}: not JSON: {error.msg}") from None
+        if isinstance(obj, dict) and "format" in obj:
+            if obj["format"] != FORMAT:
+                raise JournalFormatError(f"{where}:{number}: unknown format {obj['format']!r}")
+            journal.exercise = dict(obj.get("exercise") or {})
+            continue
+        journal.entries.append(_entry(obj, f"{where}:{number}"))
+    if not journal.entries:
+        raise JournalFormatError(f"{where}: no entries")
+    _check_sequence(journal.entries, where)
+    return journal
+
+
+def _entry(obj: Any, where: str) -> Entry:
+    try:
+        entry = Entry.from_json(obj)
+        from_entry(entry)  # the payload must fit its event type
+    except KeyError as error:
+        raise JournalFormatError(f"{where}: missing or unknown {error}") from None
+    except (TypeError, ValueError, AttributeError) as error:
+        raise JournalFormatError(f"{where}: malformed entry: {error}") from None
+    return entry
+
+
+def _check_sequence(entries: list[Entry], where: str) -> None:
+    for expected, entry in enumerate(entries, start=1):
+        if entry.seq != expected:
+            raise JournalFormatError(f"{where}: entry seq {entry.seq} where {expected} was due")
+    if entries and entries[0].type != ev.ExerciseCreated.TYPE:
+        raise JournalFormatError(f"{where}: the first entry must be {ev.ExerciseCreated.TYPE}")

@@ -1,0 +1,377 @@
+"""The live driver: the core of each exercise, run against the wall clock and the journal store.
+
+For every exercise the hub keeps one :class:`LiveExercise`. All its inputs (seat commands and
+timer wake-ups) go through one lock, in this order:
+
+    advance/handle the core at clock.now()  ->  drain events  ->  append to the store (durable)
+    ->  publish to subscribed seats  ->  acknowledge the sender
+
+so a sender is acknowledged only after its note is committed (DESIGN §journal), and every
+subscriber sees events in journal order with no gap. After a restart, even after ``kill -9``,
+:meth:`ExerciseHub.load` rebuilds each core by re-executing the journal's inputs and checking
+the result against the record, then appends whatever became due while the server was down, so
+every acknowledged note is delivered exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from relay.core import Exercise, Phase, RuleViolation, visible_to
+from relay.core import commands as cmd
+from relay.core import events as ev
+from relay.journal import JournalFormatError, dumps, from_entry, parse_journal, to_entry
+from relay.replay import rebuild
+from relay.rng import seeded_streams
+from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord
+from schemas.scenario import Scenario
+
+__all__ = ["ExerciseClock", "ExerciseHub", "LiveExercise", "Subscriber", "hash_token"]
+
+log = logging.getLogger("shuttle.live")
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored and compared only as SHA-256 digests."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ExerciseClock:
+    """Exercise time from the wall clock: ``at + (wall - anchor) * speed`` while running.
+
+    Frozen before the start and while paused. Anchored on the wall time journalled with the
+    start/resume event, so a restarted server continues the same timeline.
+    """
+
+    def __init__(self, speed: float, wall: Callable[[], float] = time.time) -> None:
+        self.speed = speed
+        self.wall = wall
+        self._at = 0.0
+        self._anchor: float | None = None
+
+    def now(self) -> float:
+        if self._anchor is None:
+            return self._at
+        return self._at + max(0.0, self.wall() - self._anchor) * self.speed
+
+    def run_from(self, at: float, wall: float) -> None:
+        self._at, self._anchor = at, wall
+
+    def freeze(self, at: float) -> None:
+        self._at, self._anchor = at, None
+
+    def seconds_until(self, at: float) -> float:
+        """Wall seconds until exercise time ``at`` (infinite while frozen)."""
+        if self._anchor is None:
+            return float("inf")
+        return max(0.0, (at - self.now()) / self.speed)
+
+    def follow(self, event: ev.Event, wall: float | None) -> None:
+        """Track the lifecycle: run from a start/resume, freeze on a pause or the end."""
+        if isinstance(event, ev.ExerciseStarted | ev.ExerciseResumed):
+            self.run_from(event.at, wall if wall is not None else self.wall())
+        elif isinstance(event, ev.ExercisePaused | ev.ExerciseEnded):
+            self.freeze(event.at)
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One connected seat: frames to send, in order."""
+
+    seat: str
+    role: str
+    queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+
+    def event_frame(self, entry: Entry, data_json: str) -> str:
+        return (
+            f'{{"type":"event","seq":{entry.seq},"at":{dumps(entry.at)},'
+            f'"event":{dumps(entry.type)},"data":{data_json}}}'
+        )
+
+
+class LiveExercise:
+    def __init__(
+        self,
+        record: ExerciseRecord,
+        core: Exercise,
+        store: JournalStore,
+        entries: list[Entry],
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        self.record = record
+        self.core = core
+        self.store = store
+        self.entries = entries
+        self.clock = ExerciseClock(record.speed, wall)
+        for entry in entries:
+            self.clock.follow(from_entry(entry), entry.wall)
+        self.lock = asyncio.Lock()
+        self.subscribers: set[Subscriber] = set()
+        self._wake = asyncio.Event()
+        self._timer: asyncio.Task[None] | None = None
+        self._status = core.phase.value
+
+    @property
+    def id(self) -> str:
+        return self.record.id
+
+    def header(self) -> dict[str, Any]:
+        """What a journal file says about its exercise besides the entries."""
+        r = self.record
+        return {"id": r.id, "title": r.title, "seed": r.seed, "speed": r.speed,
+                "created_wall": r.created_wall}
+
+    # ------------------------------------------------------------------ inputs
+
+    async def command(self, command: cmd.Command) -> list[ev.Event]:
+        """Apply a seat's command; returns its events once durable. Raises RuleViolation."""
+        async with self.lock:
+            return await self._apply(command)
+
+    async def submit_once(self, command: cmd.Submit) -> tuple[int, bool]:
+        """Submit a note idempotently: ``(note id, fresh)``; a repeat is acknowledged again."""
+        async with self.lock:
+            known = self.core.note_for_client(command.by, command.client_id)
+            if known is not None:
+                return known, False
+            await self._apply(command)
+        note = self.core.note_for_client(command.by, command.client_id)
+        assert note is not None
+        return note, True
+
+    async def _apply(self, command: cmd.Command) -> list[ev.Event]:
+        error: RuleViolation | None = None
+        try:
+            self.core.handle(command, self.clock.now())
+        except RuleViolation as refused:
+            error = refused
+        # Timers that fired on the way to now stand even when the command was refused.
+        events = await self._commit()
+        self._wake.set()
+        if error is not None:
+            raise error
+        return events
+
+    async def _commit(self, events: list[ev.Event] | None = None) -> list[ev.Event]:
+        """Make the core's new events durable, then publish them. Call with the lock held."""
+        events = self.core.events() if events is None else events
+        if not events:
+            return events
+        wall = self.clock.wall()
+        entries = [to_entry(event, wall) for event in events]
+        await self.store.append(self.id, entries)
+        self.entries.extend(entries)
+        for event, entry in zip(events, entries, strict=True):
+            self.clock.follow(event, wall)
+            self._publish(event, entry)
+        if self.core.phase.value != self._status:
+            self._status = self.core.phase.value
+            await self.store.set_status(self.id, self._status)
+        return events
+
+    def _publish(self, event: ev.Event, entry: Entry) -> None:
+        data_json: str | None = None
+        for sub in self.subscribers:
+            if visible_to(sub.seat, sub.role, event):
+                data_json = data_json or dumps(entry.data)
+                sub.queue.put_nowait(sub.event_frame(entry, data_json))
+
+    # ------------------------------------------------------------------ readers
+
+    async def subscribe(self, seat: str, role: str, after_seq: int) -> Subscriber:
+        """Queue the seat's visible history after ``after_seq``, then live events, gap-free."""
+        sub = Subscriber(seat, role)
+        async with self.lock:
+            for entry in self.visible(seat, role, after_seq):
+                sub.queue.put_nowait(sub.event_frame(entry, dumps(entry.data)))
+            self.subscribers.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self.subscribers.discard(sub)
+
+    def visible(self, seat: str, role: str, after_seq: int = 0) -> list[Entry]:
+        return [
+            entry
+            for entry in self.entries[after_seq:]
+            if visible_to(seat, role, from_entry(entry))
+        ]
+
+    # ------------------------------------------------------------------ timers
+
+    def start_timers(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.create_task(self._run_timers(), name=f"timers-{self.id}")
+
+    async def stop_timers(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+            self._timer = None
+
+    async def _run_timers(self) -> None:
+        while self.core.phase is not Phase.ENDED:
+            deadline = self.core.next_deadline()
+            delay = float("inf") if deadline is None else self.clock.seconds_until(deadline)
+            if delay > 0:
+                self._wake.clear()
+                timeout = None if delay == float("inf") else delay
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+                # Re-check the clock: uvloop may wake us a little early (DESIGN §3).
+                continue
+            try:
+                async with self.lock:
+                    self.core.advance(self.clock.now())
+                    await self._commit()
+            except Exception:  # a store outage must not kill the timeline silently
+                log.exception("exercise %s: timer step failed; retrying", self.id)
+                await asyncio.sleep(0.5)
+
+
+class ExerciseHub:
+    """Every exercise this process serves, loaded from the store on demand."""
+
+    def __init__(self, store: JournalStore, wall: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.wall = wall
+        self._live: dict[str, LiveExercise] = {}
+        self._loading = asyncio.Lock()
+
+    async def create(
+        self,
+        scenario: Scenario,
+        *,
+        seed: int | None = None,
+        speed: float = 1.0,
+        title: str | None = None,
+        observers: int = 1,
+    ) -> tuple[LiveExercise, dict[str, str]]:
+        """A new exercise in ``draft``; returns it and one fresh token per seat."""
+        seed = secrets.randbits(48) if seed is None else seed
+        core = Exercise(scenario, seed=seed, rng=seeded_streams(seed))
+        exercise_id = "ex-" + secrets.token_hex(5)
+        record = ExerciseRecord(
+            id=exercise_id,
+            scenario=scenario.model_dump(mode="json"),
+            seed=seed,
+            speed=speed,
+            created_wall=self.wall(),
+            status=Phase.DRAFT.value,
+            title=title or scenario.title,
+        )
+        tokens = await self._store_new(record, core, observers)
+        live = LiveExercise(record, core, self.store, [], self.wall)
+        async with live.lock:
+            await live._commit()
+        self._live[exercise_id] = live
+        live.start_timers()
+        return live, tokens
+
+    async def import_journal(self, text: str) -> tuple[LiveExercise, dict[str, str]]:
+        """A journal file as a new exercise (same entries, new id and tokens), checked first."""
+        journal = parse_journal(text, "import")
+        core, produced = rebuild(journal.entries)
+        try:
+            _check_faithful("import", journal.entries, produced)
+        except RuntimeError as error:
+            raise JournalFormatError(str(error)) from None
+        meta = journal.exercise
+        record = ExerciseRecord(
+            id="ex-" + secrets.token_hex(5),
+            scenario=core.scenario.model_dump(mode="json"),
+            seed=core.seed,
+            speed=float(meta.get("speed", 1.0)),
+            created_wall=self.wall(),
+            status=core.phase.value,
+            title=str(meta.get("title") or core.scenario.title),
+        )
+        tokens = await self._store_new(record, core, 1)
+        await self.store.append(record.id, journal.entries)
+        return await self.get(record.id), tokens  # type: ignore[return-value]
+
+    async def _store_new(self, record: ExerciseRecord, core: Exercise, observers: int) -> dict[str, str]:
+        seats = [*core.parties, "mediator", "facilitator"]
+        seats += ["observer"] if observers == 1 else [f"observer-{i + 1}" for i in range(observers)]
+        tokens = {seat: secrets.token_urlsafe(24) for seat in seats}
+        await self.store.create_exercise(
+            record,
+            [
+                SeatRecord(record.id, seat, core.role_of(seat), hash_token(token))
+                for seat, token in tokens.items()
+            ],
+        )
+        return tokens
+
+    async def get(self, exercise_id: str) -> LiveExercise | None:
+        live = self._live.get(exercise_id)
+        if live is not None:
+            return live
+        async with self._loading:
+            if exercise_id not in self._live:
+                record = await self.store.get_exercise(exercise_id)
+                if record is None:
+                    return None
+                self._live[exercise_id] = await self.load(record)
+        return self._live[exercise_id]
+
+    async def load(self, record: ExerciseRecord) -> LiveExercise:
+        """Rebuild an exercise from its journal and catch up with the time spent down."""
+        entries = await self.store.read(record.id)
+        if not entries:  # created, but the first append never committed
+            scenario = Scenario.model_validate(record.scenario)
+            core = Exercise(scenario, seed=record.seed, rng=seeded_streams(record.seed))
+            missed = core.events()
+        else:
+            core, produced = rebuild(entries)
+            _check_faithful(record.id, entries, produced)
+            missed = produced[len(entries) :]
+        live = LiveExercise(record, core, self.store, entries, self.wall)
+        async with live.lock:
+            await live._commit(missed)
+            if core.phase is Phase.RUNNING:
+                core.advance(max(core.now, live.clock.now()))
+            await live._commit()
+        live.start_timers()
+        return live
+
+    async def recover(self) -> int:
+        """Load every unfinished exercise so its timers run again; returns how many."""
+        count = 0
+        for record in await self.store.list_exercises():
+            if record.status != Phase.ENDED.value and record.id not in self._live:
+                await self.get(record.id)
+                count += 1
+        return count
+
+    async def authenticate(self, exercise_id: str, token: str) -> SeatRecord | None:
+        seat = await self.store.find_seat(exercise_id, hash_token(token))
+        if seat is None or seat.revoked:
+            return None
+        return seat
+
+    async def close(self) -> None:
+        for live in list(self._live.values()):
+            await live.stop_timers()
+        self._live.clear()
+
+
+def _check_faithful(exercise_id: str, entries: list[Entry], produced: list[ev.Event]) -> None:
+    for recorded, event in zip(entries, produced, strict=False):
+        again = to_entry(event)
+        if (recorded.type, recorded.at, recorded.data) != (again.type, again.at, again.data):
+            raise RuntimeError(
+                f"exercise {exercise_id}: journal event {recorded.seq} does not replay "
+                f"({recorded.type} vs {again.type}); refusing to run it"
+            )
+    if len(produced) < len(entries):
+        raise RuntimeError(f"exercise {exercise_id}: journal does not replay past {len(produced)}")
