@@ -1,0 +1,322 @@
+"""The ``shuttle`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from io import StringIO
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from relay.journal import JournalFormatError, read_journal, write_journal
+from schemas.scenario import Scenario, ScenarioError, load_scenario, sample_scenario_path
+
+app = typer.Typer(
+    help="Shuttle: a message-relay simulator for mediated (shuttle) negotiations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ScenarioOpt = Annotated[
+    Path | None,
+    typer.Option("--scenario", "-s", help="Scenario YAML file (default: the Muscat sample)."),
+]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database", envvar="SHUTTLE_DATABASE_URL",
+        help="sqlite:///PATH or postgresql://... (default: sqlite:///./shuttle.db).",
+    ),
+]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"shuttle: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _scenario(path: Path | None) -> Scenario:
+    try:
+        return load_scenario(path or sample_scenario_path())
+    except ScenarioError as error:
+        raise _fail(str(error)) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    database: DatabaseOpt = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the relay service (REST + websockets; OpenAPI at /docs)."""
+    import uvicorn
+
+    from relay.app import create_app
+    from relay.settings import Settings
+
+    settings = Settings(database_url=database, host=host, port=port, log_level=log_level)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=log_level,
+        ws_per_message_deflate=False, ws_max_size=settings.max_frame_bytes,
+    )
+
+
+@app.command()
+def demo(
+    scenario: ScenarioOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random draw.")] = 7,
+    speed: Annotated[float, typer.Option(help="Exercise seconds per wall second.")] = 1000.0,
+    journal: Annotated[Path, typer.Option(help="Where to write the journal (JSON Lines).")] = Path(
+        "shuttle-demo.jsonl"
+    ),
+    database: Annotated[
+        str | None, typer.Option(help="Journal database (default: a temporary SQLite file).")
+    ] = None,
+) -> None:
+    """Play a whole exercise through a real relay on loopback, with bot delegations."""
+    from clients.demo import run_demo
+
+    if speed <= 0:
+        raise _fail("--speed must be positive")
+    chosen = _scenario(scenario)
+    outcome = asyncio.run(
+        run_demo(chosen, seed=seed, speed=speed, journal=journal, database_url=database)
+    )
+    typer.echo(f"\nOutcome: {outcome.reason} at exercise time {outcome.at:.0f}s.")
+    typer.echo(f"Journal written to {journal} (check it: shuttle replay {journal} --verify)")
+
+
+@app.command()
+def simulate(
+    scenario: ScenarioOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random draw.")] = 7,
+    journal: Annotated[
+        Path | None, typer.Option(help="Write the journal here (JSON Lines).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No transcript.")] = False,
+) -> None:
+    """Play an exercise headless on a virtual clock (no network); same seed, same journal."""
+    from clients.bots import default_bots
+    from clients.transcript import Transcript
+    from relay.journal import to_entry
+    from relay.rng import seeded_streams
+    from relay.sim import simulate as run
+
+    chosen = _scenario(scenario)
+    result = run(chosen, seed, default_bots(chosen, seeded_streams(seed)))
+    if not quiet:
+        for line in Transcript().render_all(result.events):
+            typer.echo(line)
+    if journal is not None:
+        with journal.open("w", encoding="utf-8") as out:
+            header = {"title": chosen.title, "seed": seed, "speed": None}
+            write_journal(out, (to_entry(e) for e in result.events), header)
+    outcome = result.outcome
+    typer.echo(f"Outcome: {outcome.reason if outcome else 'unfinished'}; "
+               f"{len(result.events)} events" + (f"; journal: {journal}" if journal else ""))
+
+
+@app.command()
+def replay(
+    journal: Annotated[Path, typer.Argument(help="A journal file (JSON Lines).")],
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Re-execute the inputs and compare every event.")
+    ] = False,
+) -> None:
+    """Replay a journal: print its transcript, or with --verify check it is faithful."""
+    from clients.transcript import Transcript
+    from relay.journal import from_entry
+    from relay.replay import verify as check
+
+    try:
+        loaded = read_journal(journal)
+    except JournalFormatError as error:
+        raise _fail(str(error)) from None
+    if verify:
+        mismatch = check(loaded.entries)
+        if mismatch is not None:
+            raise _fail(f"replay differs at {mismatch}", code=1)
+        typer.echo(f"OK: {len(loaded.entries)} events replayed identically")
+        return
+    for line in Transcript().render_all(from_entry(e) for e in loaded.entries):
+        typer.echo(line)
+
+
+@app.command("export")
+def export_(
+    exercise: Annotated[str, typer.Argument(help="Exercise id, e.g. ex-1a2b3c4d5e.")],
+    database: DatabaseOpt = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File (default: stdout).")] = None,
+) -> None:
+    """Write a stored exercise's journal as JSON Lines (lossless)."""
+    text = asyncio.run(_export(exercise, database))
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        typer.echo(f"{exercise}: {text.count(chr(10)) - 1} events written to {out}", err=True)
+
+
+async def _export(exercise: str, database: str | None) -> str:
+    from relay.store import default_database_url, open_store
+
+    store = open_store(database or default_database_url())
+    await store.open()
+    try:
+        record = await store.get_exercise(exercise)
+        if record is None:
+            raise _fail(f"no exercise {exercise} in {database or default_database_url()}")
+        buffer = StringIO()
+        header = {"id": record.id, "title": record.title, "seed": record.seed,
+                  "speed": record.speed, "created_wall": record.created_wall}
+        write_journal(buffer, await store.read(exercise), header)
+        return buffer.getvalue()
+    finally:
+        await store.close()
+
+
+@app.command("import")
+def import_(
+    journal: Annotated[Path, typer.Argument(help="A journal file (JSON Lines).")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Store a journal file as a new exercise (checked by replay first); prints seat tokens."""
+    created = asyncio.run(_import(journal, database))
+    typer.echo(json.dumps(created, indent=2))
+
+
+async def _import(journal: Path, database: str | None) -> dict[str, Any]:
+    from relay.live import ExerciseHub
+    from relay.store import default_database_url, open_store
+
+    try:
+        text = journal.read_text(encoding="utf-8")
+    except OSError as error:
+        raise _fail(f"{journal}: {error.strerror}") from None
+    store = open_store(database or default_database_url())
+    await store.open()
+    hub = ExerciseHub(store)
+    try:
+        live, tokens = await hub.import_journal(text)
+        return {"id": live.id, "phase": live.core.phase.value, "events": live.core.last_seq,
+                "seats": tokens}
+    except (JournalFormatError, ScenarioError) as error:
+        raise _fail(str(error)) from None
+    finally:
+        await hub.close()
+        await store.close()
+
+
+@app.command()
+def create(
+    url: Annotated[str, typer.Option(help="Relay base URL.")] = "http://127.0.0.1:8000",
+    scenario: ScenarioOpt = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (random if not given).")] = None,
+    speed: Annotated[float, typer.Option(help="Exercise seconds per wall second.")] = 1.0,
+    human_mediator: Annotated[
+        bool, typer.Option("--human-mediator", help="A person plays the mediator's seat.")
+    ] = False,
+) -> None:
+    """Create an exercise on a running relay; prints the seat tokens and join commands."""
+    from clients.sdk import Refused, RelayAPI
+
+    chosen = _scenario(scenario)
+    data = chosen.model_dump(mode="json")
+    if human_mediator:
+        data["mediator"]["mode"] = "human"
+
+    async def go() -> dict[str, Any]:
+        async with RelayAPI(url) as api:
+            return await api.create(data, seed=seed, speed=speed)
+
+    try:
+        created = asyncio.run(go())
+    except Refused as error:
+        raise _fail(error.message) from None
+    except OSError as error:
+        raise _fail(f"cannot reach the relay at {url}: {error}") from None
+    typer.echo(f"Exercise {created['id']} ({created['title']}), seed {created['seed']}")
+    for seat, token in created["seats"].items():
+        typer.echo(f"  {seat:<12} shuttle join {url} --exercise {created['id']} --token {token}")
+    typer.echo(f"Start it: shuttle control start --url {url} --exercise {created['id']} "
+               f"--token {created['seats']['facilitator']}")
+
+
+@app.command()
+def control(
+    action: Annotated[str, typer.Argument(help="start, pause, resume or end.")],
+    exercise: Annotated[str, typer.Option(help="Exercise id.")],
+    token: Annotated[str, typer.Option(help="The facilitator's token.", envvar="SHUTTLE_TOKEN")],
+    url: Annotated[str, typer.Option(help="Relay base URL.")] = "http://127.0.0.1:8000",
+) -> None:
+    """Start, pause, resume or end an exercise (facilitator)."""
+    from clients.sdk import Refused, RelayAPI
+
+    async def go() -> dict[str, Any]:
+        async with RelayAPI(url) as api:
+            return await api.control(exercise, action, token)
+
+    try:
+        state = asyncio.run(go())
+    except Refused as error:
+        raise _fail(error.message) from None
+    except OSError as error:
+        raise _fail(f"cannot reach the relay at {url}: {error}") from None
+    typer.echo(f"{exercise}: {state['phase']} at exercise time {state['now']:.0f}s")
+
+
+@app.command()
+def join(
+    url: Annotated[str, typer.Argument(help="Relay base URL, e.g. http://127.0.0.1:8000.")],
+    exercise: Annotated[str, typer.Option(help="Exercise id.")],
+    token: Annotated[str, typer.Option(help="Your seat's token.", envvar="SHUTTLE_TOKEN")],
+) -> None:
+    """Play a party's or the mediator's seat in the terminal.
+
+    \b
+    Party commands:
+      propose TEXT [| term=value ...]     a proposal, e.g.  propose Cap at 3.67 | enrichment_cap=3.67
+      reply N accept|reject|counter|clarify TEXT [| term=value ...]
+      ask TEXT   say TEXT   aside TEXT   (aside: for the mediator only)
+      tag ITEM[,ITEM]  tags the next note with agenda items
+    Mediator commands:
+      relay N [TEXT]        carry note N (a TEXT makes it a paraphrase)
+      hold N [UNTIL]  release N  return N COMMENT  decline N REASON  travel PARTY
+    Both: help, status, quit
+    """
+    from clients.terminal import play
+
+    try:
+        asyncio.run(play(url, exercise, token))
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def schema(
+    which: Annotated[str, typer.Argument(help="scenario or wire")] = "scenario",
+) -> None:
+    """Print the JSON Schema of scenario files or of the websocket frames."""
+    from pydantic import TypeAdapter
+
+    from schemas import wire
+
+    if which == "scenario":
+        typer.echo(json.dumps(Scenario.model_json_schema(), indent=2))
+    elif which == "wire":
+        typer.echo(json.dumps(TypeAdapter(wire.ClientFrame).json_schema(), indent=2))
+    else:
+        raise _fail("schema: choose scenario or wire")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

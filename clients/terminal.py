@@ -1,0 +1,167 @@
+"""``shuttle join``: one seat in the terminal. Events print as they arrive; type commands."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shlex
+import sys
+from typing import Any
+
+from clients.demo import event_of
+from clients.sdk import ConnectionLost, Refused, SeatClient
+from clients.transcript import Transcript
+
+__all__ = ["parse_line", "play"]
+
+HELP = """Party:    propose TEXT [| term=value ...]   reply N accept|reject|counter|clarify TEXT [| term=value ...]
+          ask TEXT   say TEXT   aside TEXT (mediator only)   tag ITEM[,ITEM] (tags the next note)
+Mediator: relay N [TEXT]   hold N [UNTIL]   release N   return N COMMENT   decline N REASON   travel PARTY
+Both:     help   status   quit"""
+
+_KINDS = {"propose": "proposal", "ask": "question", "say": "statement", "aside": "mediator_only"}
+
+
+class LineError(ValueError):
+    """A typed line that is not a command; the message says how to write it."""
+
+
+def _terms(text: str) -> tuple[str, dict[str, float]]:
+    words, _, spec = text.partition("|")
+    terms: dict[str, float] = {}
+    for pair in spec.split():
+        name, sep, value = pair.partition("=")
+        try:
+            terms[name] = float(value)
+        except ValueError:
+            raise LineError(f"terms are name=number, got {pair!r}") from None
+        if not sep:
+            raise LineError(f"terms are name=number, got {pair!r}")
+    return words.strip(), terms
+
+
+def _note(word: str) -> int:
+    try:
+        return int(word.lstrip("#"))
+    except ValueError:
+        raise LineError(f"expected a note number, got {word!r}") from None
+
+
+def parse_line(line: str, tags: list[str]) -> tuple[str, dict[str, Any]]:
+    """``(method, arguments)`` for :class:`SeatClient`, or raise :class:`LineError`."""
+    verb, _, rest = line.strip().partition(" ")
+    rest = rest.strip()
+    if verb in _KINDS:
+        text, terms = _terms(rest)
+        if not text:
+            raise LineError(f"{verb} needs some text")
+        return "submit", {"kind": _KINDS[verb], "text": text, "terms": terms,
+                          "tags": tags or list(terms)}
+    if verb == "reply":
+        parts = rest.split(" ", 2)
+        if len(parts) < 3:
+            raise LineError("reply N accept|reject|counter|clarify TEXT")
+        text, terms = _terms(parts[2])
+        return "submit", {"kind": "reply", "in_reply_to": _note(parts[0]), "answer": parts[1],
+                          "text": text, "terms": terms, "tags": tags or list(terms)}
+    if verb == "relay":
+        number, _, text = rest.partition(" ")
+        return "relay", {"note": _note(number), "text": text.strip() or None}
+    if verb == "hold":
+        args = rest.split()
+        if not args:
+            raise LineError("hold N [UNTIL]")
+        until = float(args[1]) if len(args) > 1 else None
+        return "hold", {"note": _note(args[0]), "until": until}
+    if verb == "release":
+        return "release", {"note": _note(rest)}
+    if verb in ("return", "decline"):
+        number, _, words = rest.partition(" ")
+        key = "comment" if verb == "return" else "reason"
+        method = "return_note" if verb == "return" else "decline"
+        return method, {"note": _note(number), key: words.strip()}
+    if verb == "travel":
+        if not rest:
+            raise LineError("travel PARTY")
+        return "travel", {"destination": rest}
+    raise LineError(f"unknown command {verb!r}; type help")
+
+
+async def play(url: str, exercise: str, token: str) -> None:
+    try:
+        seat = await SeatClient.connect(url, exercise, token)
+    except Refused as error:
+        print(f"shuttle: {error.message}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except OSError as error:
+        print(f"shuttle: cannot reach the relay at {url}: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+    welcome = seat.welcome
+    print(f"Joined {exercise} as {welcome['seat']} ({welcome['role']}); the exercise is "
+          f"{welcome['phase']}. Type help for commands.")
+    brief = next((p["brief"] for p in welcome["scenario"]["parties"]
+                  if p["id"] == welcome["seat"] and p.get("brief")), None)
+    if brief:
+        print(f"Your brief: {brief}")
+    printer = asyncio.create_task(_print_events(seat, Transcript(welcome["scenario"])))
+    try:
+        await _read_commands(seat)
+    finally:
+        printer.cancel()
+        await seat.close()
+
+
+async def _print_events(seat: SeatClient, transcript: Transcript) -> None:
+    async for frame in seat.events():
+        event = event_of(frame)
+        for line in transcript.render(event):
+            print(line, flush=True)
+        if frame["event"] == "note.delivered" and frame["data"]["recipient"] == seat.seat:
+            data = frame["data"]
+            terms = ", ".join(f"{k}={v:g}" for k, v in data["terms"].items())
+            print(f"             [{data['kind']}{' ' + data['answer'] if data['answer'] else ''}]"
+                  f" {data['text']}" + (f"  | {terms}" if terms else ""), flush=True)
+    print("The relay closed the connection.", flush=True)
+
+
+async def _read_commands(seat: SeatClient) -> None:
+    ids = itertools.count(1)
+    tags: list[str] = []
+    while True:
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("quit", "exit"):
+            return
+        if line == "help":
+            print(HELP)
+            continue
+        if line == "status":
+            print(f"seat {seat.seat}, last event seen #{seat.last_seq}")
+            continue
+        if line.startswith("tag "):
+            tags = [t for t in shlex.split(line[4:].replace(",", " ")) if t]
+            print(f"next note tagged {tags}")
+            continue
+        try:
+            method, args = parse_line(line, tags)
+            if method == "submit":
+                args["client_id"] = f"{seat.seat}-term-{next(ids)}-{seat.last_seq}"
+                tags = []
+            answer = await getattr(seat, method)(**args)
+        except LineError as error:
+            print(f"? {error}")
+            continue
+        except Refused as error:
+            print(f"refused ({error.code}): {error.message}")
+            continue
+        except ConnectionLost:
+            print("The connection was lost.")
+            return
+        if "note" in answer:
+            print(f"ok: note #{answer['note']} recorded")
+        else:
+            print("ok")
