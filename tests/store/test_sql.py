@@ -1,0 +1,180 @@
+"""What is specific to the SQL backend and to ``open_store``; the contract is elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from relay.store import (
+    Entry,
+    ExerciseRecord,
+    MemoryStore,
+    SqlStore,
+    StoreError,
+    default_database_url,
+    open_store,
+)
+from relay.store.sql import normalise_url
+
+
+def _record(exercise_id: str) -> ExerciseRecord:
+    return ExerciseRecord(id=exercise_id, scenario={}, seed=1, speed=1.0, created_wall=0.0)
+
+
+# --------------------------------------------------------------------------- open_store
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("memory://", MemoryStore),
+        ("sqlite:///x/y.db", SqlStore),
+        ("sqlite://", SqlStore),
+        ("postgresql://u@h/db", SqlStore),
+        ("postgres://u:secret@h:5432/db", SqlStore),
+        ("postgresql+psycopg://u@h/db", SqlStore),
+    ],
+)
+def test_open_store_picks_the_backend_by_scheme(url: str, kind: type) -> None:
+    assert type(open_store(url)) is kind
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "shuttle.db", "", "http://x"])
+def test_open_store_refuses_other_schemes(url: str) -> None:
+    with pytest.raises(ValueError, match="accepted: memory://"):
+        open_store(url)
+
+
+def test_open_store_error_hides_the_password() -> None:
+    with pytest.raises(ValueError) as caught:
+        open_store("mysql://user:hunter2@host/db")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_open_store_none_means_the_default_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert default_database_url() == f"sqlite:///{tmp_path / 'shuttle.db'}"
+    store = open_store(None)
+    assert isinstance(store, SqlStore)
+    assert store.url.database == str(tmp_path / "shuttle.db")
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+@pytest.mark.parametrize(
+    ("given", "normal"),
+    [
+        ("postgres://u:p@h:5/db", "postgresql+psycopg://u:p@h:5/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///rel.db", "sqlite:///rel.db"),
+        ("sqlite+pysqlite:////abs/x.db", "sqlite:////abs/x.db"),
+    ],
+)
+def test_normalise_url(given: str, normal: str) -> None:
+    assert normalise_url(given).render_as_string(hide_password=False) == normal
+
+
+@pytest.mark.parametrize("url", ["postgresql+asyncpg://u@h/db", "sqlite+aiosqlite:///x.db", "::"])
+def test_async_drivers_and_garbage_are_refused(url: str) -> None:
+    with pytest.raises(ValueError):
+        SqlStore(url)
+
+
+@pytest.mark.parametrize("schema", ["Bad", "x;drop", "a b", "1st"])
+def test_schema_names_are_checked(schema: str) -> None:
+    with pytest.raises(ValueError):
+        SqlStore("postgresql://u@h/db", schema=schema)
+
+
+def test_schema_is_for_postgres_only() -> None:
+    with pytest.raises(ValueError, match="PostgreSQL only"):
+        SqlStore("sqlite://", schema="s")
+
+
+def test_repr_hides_the_password() -> None:
+    assert "secret" not in repr(SqlStore("postgres://u:secret@h/db"))
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+async def test_in_memory_sqlite_shares_one_connection(url: str) -> None:
+    store = SqlStore(url)
+    await store.open()
+    try:
+        await store.create_exercise(_record("ex"), [])
+        await store.append("ex", [Entry(1, 0.0, "t", {})])
+        assert await store.last_seq("ex") == 1
+    finally:
+        await store.close()
+
+
+async def test_calls_need_an_open_store(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(StoreError, match="not open"):
+        await store.list_exercises()
+    with pytest.raises(StoreError, match="not open"):
+        await store.append("ex", [])
+    await store.open()
+    with pytest.raises(StoreError, match="already open"):
+        await store.open()
+    await store.close()
+    await store.close()  # idempotent
+    with pytest.raises(StoreError, match="not open"):
+        await store.last_seq("ex")
+
+
+async def test_sqlite_file_settings(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "j.db"  # missing parents are created
+    store = SqlStore(f"sqlite:///{path}")
+    await store.open()
+    await store.close()
+    with closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)  # persistent
+        tables = {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+    assert {"exercise", "seat", "journal", "schema_version"} <= tables
+
+
+# --------------------------------------------------------------------------- group commit
+
+
+async def test_concurrent_appends_share_commits(tmp_path: Path) -> None:
+    store = SqlStore(f"sqlite:///{tmp_path / 'g.db'}")
+    await store.open()
+    try:
+        ids = [f"ex{i}" for i in range(20)]
+        for exercise_id in ids:
+            await store.create_exercise(_record(exercise_id), [])
+        before = store.commit_count
+        await asyncio.gather(*(store.append(i, [Entry(1, 0.0, "t", {})]) for i in ids))
+        assert store.commit_count - before == 1  # all twenty queued together: one transaction
+        for exercise_id in ids:
+            assert await store.last_seq(exercise_id) == 1
+    finally:
+        await store.close()
+
+
+async def test_close_flushes_queued_appends(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    store = SqlStore(url)
+    await store.open()
+    await store.create_exercise(_record("ex"), [])
+    # gather starts the append first: it is queued when close() begins, and must land
+    await asyncio.gather(store.append("ex", [Entry(1, 0.0, "t", {})]), store.close())
+    reopened = SqlStore(url)
+    await reopened.open()
+    try:
+        assert await reopened.last_seq("ex") == 1
+    finally:
+        await reopened.close()
