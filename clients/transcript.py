@@ -36,6 +36,8 @@ class Transcript:
         self._rooms: dict[str, str] = {}
         self._mediator = "The mediator"
         self._submitted: dict[int, float] = {}
+        self._senders: dict[int, str] = {}
+        self._cargo: dict[str, list[int]] = {}  # destination -> notes decided, not delivered
         if scenario:
             self._learn(scenario)
 
@@ -81,6 +83,14 @@ class Transcript:
                 terms = ", ".join(f"{k}={v:g}" for k, v in (e.terms or {}).items())
                 return f"AGREEMENT on note #{e.note}: {terms}", None
             return f"Exercise ended: {e.reason}", None
+        if isinstance(e, ev.NoteSubmitted | ev.NoteHandedOver):
+            self._senders[e.note] = e.by if isinstance(e, ev.NoteSubmitted) else e.sender
+        if isinstance(e, ev.NoteRelayed):
+            self._cargo.setdefault(e.recipient, []).append(e.note)
+        if isinstance(e, ev.NoteReturned | ev.NoteDeclined) and e.note in self._senders:
+            self._cargo.setdefault(self._senders[e.note], []).append(e.note)
+        if isinstance(e, ev.NoteDelivered) and e.note in self._cargo.get(e.recipient, []):
+            self._cargo[e.recipient].remove(e.note)
         if isinstance(e, ev.NoteSubmitted):
             self._submitted[e.note] = e.at
             what = e.kind if e.answer is None else f"reply ({e.answer}) to #{e.in_reply_to}"
@@ -102,9 +112,10 @@ class Transcript:
         if isinstance(e, ev.NoteDeclined):
             return f"{m} declines #{e.note}", e.reason
         if isinstance(e, ev.MediatorDeparted):
-            cargo = ", ".join(f"#{n}" for n in e.carrying) or "nothing"
-            return (f"{m} leaves the {self.room(e.origin)} for the {self.room(e.destination)} "
-                    f"carrying {cargo}; the walk takes {span(e.travel_s)}"), None
+            cargo = ", ".join(f"#{n}" for n in self._cargo.get(e.destination, []))
+            carrying = f" carrying {cargo}" if cargo else ""
+            return (f"{m} leaves the {self.room(e.origin)} for the {self.room(e.destination)}"
+                    f"{carrying}; the walk takes {span(e.travel_s)}"), None
         if isinstance(e, ev.MediatorArrived):
             return f"{m} arrives in the {self.room(e.room)}", None
         if isinstance(e, ev.NoteDelivered):

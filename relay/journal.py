@@ -78,6 +78,7 @@ def read_journal(path: str | Path) -> JournalFile:
 def parse_journal(text: str, where: str = "journal") -> JournalFile:
     """Parse journal text (see :func:`read_journal`)."""
     journal = JournalFile(entries=[])
+    lines: list[int] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -91,9 +92,10 @@ def parse_journal(text: str, where: str = "journal") -> JournalFile:
             journal.exercise = dict(obj.get("exercise") or {})
             continue
         journal.entries.append(_entry(obj, f"{where}:{number}"))
+        lines.append(number)
     if not journal.entries:
         raise JournalFormatError(f"{where}: no entries")
-    _check_sequence(journal.entries, where)
+    _check_sequence(journal.entries, lines, where)
     return journal
 
 
@@ -108,9 +110,11 @@ def _entry(obj: Any, where: str) -> Entry:
     return entry
 
 
-def _check_sequence(entries: list[Entry], where: str) -> None:
-    for expected, entry in enumerate(entries, start=1):
+def _check_sequence(entries: list[Entry], lines: list[int], where: str) -> None:
+    if entries[0].type != ev.ExerciseCreated.TYPE:
+        raise JournalFormatError(
+            f"{where}:{lines[0]}: the first entry must be {ev.ExerciseCreated.TYPE}"
+        )
+    for expected, (entry, line) in enumerate(zip(entries, lines, strict=True), start=1):
         if entry.seq != expected:
-            raise JournalFormatError(f"{where}: entry seq {entry.seq} where {expected} was due")
-    if entries and entries[0].type != ev.ExerciseCreated.TYPE:
-        raise JournalFormatError(f"{where}: the first entry must be {ev.ExerciseCreated.TYPE}")
+            raise JournalFormatError(f"{where}:{line}: entry seq {entry.seq} where {expected} was due")

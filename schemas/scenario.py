@@ -175,7 +175,7 @@ class Scenario(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         ids = [p.id for p in self.parties]
-        reserved = {"mediator", "facilitator", "observer"}
+        reserved = {"mediator", "facilitator", "observer", "auto", "clock", "core"}
         if len(set(ids)) != len(ids):
             raise ValueError(f"parties: ids must differ, got {ids}")
         if reserved & set(ids):

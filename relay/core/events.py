@@ -6,8 +6,9 @@ of JSON types only, so ``to_data``/``from_data`` round-trip them losslessly.
 
 Inputs and outputs share one vocabulary. An event is an *input* when a seat caused it (its ``by``
 names a seat): replay feeds exactly those back into a fresh core and expects the rest to follow.
-Events the core makes on its own carry ``by`` = :data:`AUTO` (the automatic mediator) or
-:data:`CLOCK` (a deadline, a timer), or have no ``by`` at all (deliveries, arrivals).
+Events the core makes on its own carry ``by`` = :data:`AUTO` (the automatic mediator),
+:data:`CLOCK` (a deadline, a timer) or :data:`CORE` (an agreement), or have no ``by`` at all
+(deliveries, arrivals). Scenarios may not use those names for seats.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, ClassVar
 __all__ = [
     "AUTO",
     "CLOCK",
+    "CORE",
     "EVENT_TYPES",
     "Event",
     "ExerciseCreated",
@@ -36,6 +38,7 @@ __all__ = [
     "NoteReleased",
     "NoteReturned",
     "NoteSubmitted",
+    "RESERVED",
     "event_from_data",
     "is_input",
 ]
@@ -44,6 +47,10 @@ AUTO = "auto"
 """``by`` of actions taken by the automatic mediator policy."""
 CLOCK = "clock"
 """``by`` of events caused by the passage of time (deadlines, hold expiry)."""
+CORE = "core"
+"""``by`` of events that follow from the rules alone (an agreement closing the talks)."""
+RESERVED = (AUTO, CLOCK, CORE)
+"""Names that can never be a seat, so that ``by`` tells inputs from the core's own events."""
 
 Terms = dict[str, float]
 
@@ -116,13 +123,22 @@ class NoteSubmitted(Event):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class NoteHandedOver(Event):
-    """The mediator, standing in the sender's room, took the note; reading it takes a while."""
+    """The mediator, standing in the sender's room, took the note; reading it takes a while.
+
+    It carries the note as written: this is the moment the mediator learns it.
+    """
 
     TYPE: ClassVar[str] = "note.handed_over"
     note: int
     sender: str
     reading_s: float
     ready_at: float
+    kind: str
+    text: str
+    tags: list[str]
+    terms: Terms
+    in_reply_to: int | None
+    answer: str | None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -182,7 +198,6 @@ class MediatorDeparted(Event):
     destination: str
     travel_s: float
     arrives_at: float
-    carrying: list[int]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -266,4 +281,4 @@ def event_from_data(type_: str, seq: int, at: float, data: dict[str, Any]) -> Ev
 def is_input(event: Event) -> bool:
     """True for events a seat caused: the inputs that replay feeds back into a core."""
     by = getattr(event, "by", None)
-    return by is not None and by not in (AUTO, CLOCK)
+    return by is not None and by not in RESERVED

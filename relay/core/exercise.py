@@ -150,6 +150,7 @@ class Exercise:
         self._with_mediator: dict[int, Note] = {}  # handed over, not yet decided; in order
         self._timers: list[tuple[float, int, str, int]] = []
         self._timer_order = 0
+        self._paused_at = 0.0
         self._seq = 0
         self._out: list[ev.Event] = []
         self._handlers: dict[type[cmd.Command], Callable[[Any], None]] = {
@@ -230,6 +231,24 @@ class Exercise:
         self._timer_order += 1
         heapq.heappush(self._timers, (due, self._timer_order, kind, ref))
 
+    def _shift_timers(self, pause: float) -> None:
+        """A pause stops the exercise clock: whatever was pending is due that much later.
+
+        Drivers that freeze their clock while paused (the live relay does) shift by zero.
+        """
+        if pause <= 0:
+            return
+        self._timers = [(due + pause, order, kind, ref) for due, order, kind, ref in self._timers]
+        if isinstance(self.location, Travelling):
+            trip = self.location
+            self.location = Travelling(trip.origin, trip.destination, trip.arrives_at + pause)
+        for note in self._with_mediator.values():
+            if note.ready_at > self._paused_at:
+                note.ready_at += pause
+        for note in self.notes.values():
+            if note.status is NoteStatus.HELD and note.held_until is not None:
+                note.held_until += pause
+
     def _fire(self, kind: str, ref: int) -> None:
         if kind == "arrive":
             assert isinstance(self.location, Travelling)
@@ -255,6 +274,10 @@ class Exercise:
         if isinstance(command, cmd.End):
             self._finish(command.by, "facilitator")
             return
+        if isinstance(command, cmd.Pause):
+            self._paused_at = self.now
+        elif isinstance(command, cmd.Resume):
+            self._shift_timers(self.now - self._paused_at)
         self.phase = target
         event_cls = cmd.EVENT_OF[type(command)]
         self._emit(event_cls, by=command.by)
@@ -365,8 +388,10 @@ class Exercise:
         # A party answers only what was delivered to it: knowledge is what arrived.
         if target is None or target.id not in self._known[sender] or target.sender == sender:
             raise UnknownNote(f"a reply must answer a note delivered to {sender}")
-        if note.answer == "accept" and target.kind not in ("proposal", "reply"):
-            raise InvalidNote(f"note {target.id} is a {target.kind}; only offers can be accepted")
+        is_offer = target.kind == "proposal" or target.answer == "counter"
+        if note.answer == "accept" and not is_offer:
+            what = target.kind if target.answer is None else f"{target.answer} reply"
+            raise InvalidNote(f"note {target.id} is a {what}; only offers can be accepted")
 
     # ------------------------------------------------------------------ mediator
 
@@ -388,7 +413,8 @@ class Exercise:
         if note.kind == "mediator_only":
             raise WrongState(f"cannot relay: note {note.id} is for the mediator only")
         if note.ready_at > self.now:
-            raise WrongState(f"cannot relay: note {note.id} is being read until {note.ready_at}")
+            left = note.ready_at - self.now
+            raise WrongState(f"cannot relay: note {note.id} is still being read ({left:.0f}s more)")
         tags = note.tags if command.tags is None else list(command.tags)
         terms = note.terms if command.terms is None else dict(command.terms)
         text = note.text if command.text is None else command.text
@@ -469,7 +495,6 @@ class Exercise:
             destination=destination,
             travel_s=travel_s,
             arrives_at=arrives,
-            carrying=list(self._outbound[destination]),
         )
         self.location = Travelling(self.location, destination, arrives)
         self._schedule(arrives, "arrive")
@@ -502,6 +527,12 @@ class Exercise:
                 sender=note.sender,
                 reading_s=reading_s,
                 ready_at=note.ready_at,
+                kind=note.kind,
+                text=note.text,
+                tags=list(note.tags),
+                terms=dict(note.terms),
+                in_reply_to=note.in_reply_to,
+                answer=note.answer,
             )
             if reading_s > 0:
                 self._schedule(note.ready_at, "ready", note.id)
@@ -536,7 +567,7 @@ class Exercise:
         if note.kind != "reply" or note.answer != "accept" or note.in_reply_to is None:
             return False
         accepted = self.notes[note.in_reply_to]
-        self._finish(ev.AUTO if self.auto_mediator else MEDIATOR, "agreement", accepted)
+        self._finish(ev.CORE, "agreement", accepted)
         return True
 
     def _auto_mediate(self) -> None:
