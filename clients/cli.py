@@ -54,7 +54,11 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the relay service (REST + websockets; OpenAPI at /docs)."""
+    import logging
+
     import uvicorn
+
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
 
     from relay.app import create_app
     from relay.settings import Settings

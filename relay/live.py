@@ -290,7 +290,7 @@ class ExerciseHub:
             id="ex-" + secrets.token_hex(5),
             scenario=core.scenario.model_dump(mode="json"),
             seed=core.seed,
-            speed=float(meta.get("speed", 1.0)),
+            speed=_positive(meta.get("speed"), 1.0),
             created_wall=self.wall(),
             status=core.phase.value,
             title=str(meta.get("title") or core.scenario.title),
@@ -375,3 +375,10 @@ def _check_faithful(exercise_id: str, entries: list[Entry], produced: list[ev.Ev
             )
     if len(produced) < len(entries):
         raise RuntimeError(f"exercise {exercise_id}: journal does not replay past {len(produced)}")
+
+
+def _positive(value: object, default: float) -> float:
+    """A header's number if it is a positive one, else ``default`` (virtual-clock journals)."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return default

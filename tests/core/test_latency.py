@@ -1,0 +1,123 @@
+"""Travel and reading times follow the scenario's latency model."""
+
+from __future__ import annotations
+
+import math
+import statistics
+
+import pytest
+from pydantic import TypeAdapter
+
+from relay.core import draw
+from relay.core import events as ev
+from relay.rng import seeded_streams
+from schemas.scenario import LatencySpec
+
+from .helpers import PARTIES, make_core, of_type, other, submit, travel
+
+_SPEC = TypeAdapter(LatencySpec)
+
+
+def spec(**data):
+    return _SPEC.validate_python(data)
+
+
+def shuttle_trips(core, trips: int) -> list[ev.MediatorDeparted]:
+    """Send the human mediator back and forth ``trips`` times; return every departure."""
+    departures = []
+    now = 0.0
+    for _ in range(trips):
+        room = core.location
+        travel(core, other(room), now)
+        [departed] = of_type(core.events(), ev.MediatorDeparted)
+        departures.append(departed)
+        now = departed.arrives_at
+        core.advance(now)
+        core.events()
+    return departures
+
+
+@pytest.mark.parametrize("start", PARTIES)
+def test_constant_travel_gap_equals_the_constant(start):
+    core = make_core(mediator="human", travel=75.0, start_room=start)
+    # t=12 the mediator leaves; arrives exactly t=87
+    travel(core, other(start), 12.0)
+    [departed] = of_type(core.events(), ev.MediatorDeparted)
+    assert departed.travel_s == 75.0
+    assert departed.arrives_at - departed.at == 75.0
+    core.advance(1_000.0)
+    [arrived] = of_type(core.events(), ev.MediatorArrived)
+    assert arrived.at == departed.arrives_at == 87.0
+
+
+def test_uniform_travel_stays_in_range_with_the_expected_mean():
+    low, high, n = 240.0, 540.0, 2_000
+    core = make_core(mediator="human", travel={"dist": "uniform", "low": low, "high": high})
+    trips = shuttle_trips(core, n)
+    samples = [d.travel_s for d in trips]
+    assert all(low <= s <= high for s in samples)
+    # every trip's gap is its own draw
+    assert all(math.isclose(d.arrives_at - d.at, d.travel_s) for d in trips)
+    # CLT: the mean of n uniform draws has sd (high-low)/sqrt(12 n); allow 4 sd (p ~ 6e-5)
+    sd_of_mean = (high - low) / math.sqrt(12 * n)
+    assert abs(statistics.fmean(samples) - (low + high) / 2) < 4 * sd_of_mean
+    # and the draws really vary (a constant stuck at the mean would pass the line above)
+    assert statistics.pstdev(samples) == pytest.approx((high - low) / math.sqrt(12), rel=0.1)
+
+
+def test_normal_with_a_large_sd_never_breaks_its_clamps_in_the_core():
+    core = make_core(
+        mediator="human",
+        travel={"dist": "normal", "mean": 100, "sd": 1_000, "min": 30, "max": 200},
+    )
+    samples = [d.travel_s for d in shuttle_trips(core, 500)]
+    assert all(30.0 <= s <= 200.0 for s in samples)
+    # with sd 1000 both clamps are hit often: the test would notice a clamp not applied
+    assert samples.count(30.0) > 50
+    assert samples.count(200.0) > 50
+
+
+def test_normal_clamps_hold_for_direct_draws():
+    rng = seeded_streams(3)("travel")
+    normal = spec(dist="normal", mean=0, sd=10_000, min=5, max=6)
+    values = [draw(normal, rng) for _ in range(5_000)]
+    assert min(values) == 5.0
+    assert max(values) == 6.0
+
+
+SPECS = {
+    "constant-zero": {"dist": "constant", "value": 0},
+    "constant": {"dist": "constant", "value": 42},
+    "uniform-from-zero": {"dist": "uniform", "low": 0, "high": 3},
+    "normal-mostly-negative": {"dist": "normal", "mean": 1, "sd": 100},
+    "normal-clamped": {"dist": "normal", "mean": 60, "sd": 500, "min": 10, "max": 90},
+    "lognormal-wide": {"dist": "lognormal", "median": 1, "sigma": 4},
+    "empirical": {"dist": "empirical", "values": [0, 1.5, 300]},
+}
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_every_draw_is_non_negative_and_within_clamps(name):
+    latency = spec(**SPECS[name])
+    rng = seeded_streams(11)(name)
+    values = [draw(latency, rng) for _ in range(5_000)]
+    assert all(v >= 0.0 for v in values)
+    assert all(v >= latency.min for v in values)
+    if latency.max is not None:
+        assert all(v <= latency.max for v in values)
+
+
+def test_draws_come_from_the_injected_stream_only():
+    latency = spec(dist="uniform", low=0, high=1_000)
+    first = [draw(latency, seeded_streams(5)("travel")) for _ in range(3)]
+    again = [draw(latency, seeded_streams(5)("travel")) for _ in range(3)]
+    assert first == again
+    assert draw(latency, seeded_streams(6)("travel")) != first[0]
+
+
+def test_reading_time_comes_from_the_reading_model():
+    core = make_core(mediator="human", reading=33.0)
+    # t=4 iran submits in the mediator's room: ready exactly 33 s later
+    submit(core, "iran", 4.0)
+    [handed] = of_type(core.events(), ev.NoteHandedOver)
+    assert (handed.reading_s, handed.ready_at) == (33.0, 37.0)

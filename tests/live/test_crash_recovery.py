@@ -1,0 +1,121 @@
+"""Kill the relay with SIGKILL while notes are in flight; after a restart every acknowledged
+note is delivered exactly once (DESIGN §journal: durable before acknowledged)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clients.sdk import RelayAPI, SeatClient
+from tests.conftest import quick_scenario
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
+
+READY = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+
+
+class RelayProcess:
+    """``shuttle serve`` in a child process; the port is read from its start-up line."""
+
+    def __init__(self, database: str, port: int = 0) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "clients.cli", "serve", "--port", str(port),
+             "--database", database, "--log-level", "info"],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+        )
+        self.log: list[str] = []
+        self.port = self._wait_ready()
+        self.url = f"http://127.0.0.1:{self.port}"
+        # Keep reading its log so that a full pipe never blocks the relay.
+        self._drain = threading.Thread(target=self._read_rest, daemon=True)
+        self._drain.start()
+
+    def _read_rest(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
+
+    def _wait_ready(self) -> int:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:  # blocks on the child's own output, no polling
+            self.log.append(line)
+            match = READY.search(line)
+            if match:
+                return int(match.group(1))
+        raise AssertionError("relay exited before it was ready:\n" + "".join(self.log))
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self._close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        self._close()
+
+    def _close(self) -> None:
+        self.proc.wait(timeout=10)
+        self._drain.join(timeout=10)
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'crash.db'}"
+
+
+async def test_sigkill_with_notes_in_flight_loses_and_duplicates_nothing(database: str) -> None:
+    relay = RelayProcess(database)
+    try:
+        async with RelayAPI(relay.url) as api:
+            # Travel takes 30 exercise seconds at 10x: 3 s of wall time per leg.
+            scenario = quick_scenario(latency={"travel": {"dist": "constant", "value": 30}})
+            created = await api.create(scenario, seed=5, speed=10.0)
+            exercise, seats = created["id"], created["seats"]
+            await api.control(exercise, "start", seats["facilitator"])
+            acked: dict[str, set[int]] = {"iran": set(), "usa": set()}
+            for party in ("iran", "usa"):
+                async with await SeatClient.connect(relay.url, exercise, seats[party]) as seat:
+                    for n in range(15):
+                        ack = await seat.submit(client_id=f"{party}-{n}", kind="statement",
+                                                text=f"{party} note {n}")
+                        acked[party].add(ack["note"])
+        # t=0: the mediator, in Iran's room, took Iran's 15 notes and walks to the U.S. room;
+        # the U.S. notes wait on the table. Kill the relay mid-walk.
+        relay.kill()
+        relay = RelayProcess(database, relay.port)
+        expected = {"usa": acked["iran"], "iran": acked["usa"]}
+        seen: Counter[tuple[str, int]] = Counter()
+        async with asyncio.timeout(60):
+            for recipient, notes in expected.items():
+                async with await SeatClient.connect(relay.url, exercise, seats[recipient]) as seat:
+                    async for frame in seat.events():
+                        if frame["event"] == "note.delivered":
+                            seen[(recipient, frame["data"]["note"])] += 1
+                        if {n for (r, n) in seen if r == recipient} >= notes:
+                            break
+        async with RelayAPI(relay.url) as api:
+            journal = await api.journal(exercise, seats["facilitator"])
+    finally:
+        relay.stop()
+    delivered = Counter(
+        (e["data"]["recipient"], e["data"]["note"]) for e in journal if e["type"] == "note.delivered"
+    )
+    wanted = {(r, n) for r, notes in expected.items() for n in notes}
+    assert set(delivered) == wanted, "every acknowledged note is delivered"
+    assert max(delivered.values()) == 1, "and none twice in the journal"
+    assert max(seen.values()) == 1, "nor twice on a seat's stream"
+    assert [e["seq"] for e in journal] == sorted(e["seq"] for e in journal)
+    assert "recovered 1 unfinished exercise" in "".join(relay.log)

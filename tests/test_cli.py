@@ -1,0 +1,86 @@
+"""The shuttle command line, run as a user runs it (a child process)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def shuttle(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "clients.cli", *args], capture_output=True, text=True, timeout=120
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"shuttle {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def test_simulate_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    paths = [tmp_path / name for name in ("a.jsonl", "b.jsonl", "c.jsonl")]
+    for path, seed in zip(paths, ("11", "11", "12"), strict=True):
+        shuttle("simulate", "--seed", seed, "--journal", str(path), "--quiet")
+    a, b, c = (p.read_bytes() for p in paths)
+    assert a == b
+    assert a != c
+    assert shuttle("replay", str(paths[0]), "--verify").stdout.startswith("OK:")
+
+
+@pytest.mark.slow
+def test_demo_journal_verifies_and_an_edited_delivery_is_named(tmp_path: Path) -> None:
+    journal = tmp_path / "demo.jsonl"
+    demo = shuttle("demo", "--speed", "20000", "--journal", str(journal))
+    transcript = demo.stdout
+    # every note travels party -> mediator -> party, with its modelled delays
+    assert "handed to Oman's foreign minister" in transcript
+    assert "the walk takes" in transcript and "reading takes" in transcript
+    assert "DELIVERED to the U.S. delegation" in transcript
+    assert "Outcome: agreement" in transcript
+    assert shuttle("replay", str(journal), "--verify").returncode == 0
+
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    index = next(i for i, line in enumerate(lines) if '"type":"note.delivered"' in line)
+    entry = json.loads(lines[index])
+    entry["data"]["text"] = "We reject everything."
+    lines[index] = json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
+    journal.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    failed = shuttle("replay", str(journal), "--verify", check=False)
+    assert failed.returncode == 1
+    assert f"event {entry['seq']}" in failed.stderr
+    assert "note.delivered" in failed.stderr and "text" in failed.stderr
+
+
+def test_bad_scenario_file_is_refused_with_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\ntitle: t\nparties: [{id: a, name: A}]\n", encoding="utf-8")
+    result = shuttle("simulate", "--scenario", str(bad), check=False)
+    assert result.returncode == 2
+    assert "parties" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_replay_of_a_non_journal_is_refused_cleanly(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("not json\n", encoding="utf-8")
+    result = shuttle("replay", str(junk), "--verify", check=False)
+    assert result.returncode == 2
+    assert "junk.jsonl:1" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_export_and_import_through_the_database(tmp_path: Path) -> None:
+    journal = tmp_path / "sim.jsonl"
+    shuttle("simulate", "--seed", "3", "--journal", str(journal), "--quiet")
+    database = f"sqlite:///{tmp_path / 'store.db'}"
+    created = json.loads(shuttle("import", str(journal), "--database", database).stdout)
+    assert created["phase"] == "ended"
+    exported = shuttle("export", created["id"], "--database", database).stdout
+    assert exported.splitlines()[1:] == journal.read_text(encoding="utf-8").splitlines()[1:]
+
+
+def test_every_command_has_help() -> None:
+    commands = ["serve", "demo", "simulate", "replay", "export", "import", "create", "control",
+                "join", "schema"]
+    for command in commands:
+        assert "Usage" in shuttle(command, "--help").stdout
