@@ -52,9 +52,11 @@ class ConcessionBot:
         self._units = {name: item.unit for name, item in agenda.items()}
         # A party that refuses nothing presses to widen the agenda to the items it holds no
         # position on (Washington raising missiles and regional groups in Muscat).
-        self._wider = [] if self.party.refuses else [
-            item.id for item in scenario.agenda if item.id not in self.positions
-        ]
+        self._wider = (
+            []
+            if self.party.refuses
+            else [item.id for item in scenario.agenda if item.id not in self.positions]
+        )
 
     # ------------------------------------------------------------------ SeatBot
 
@@ -123,7 +125,9 @@ class ConcessionBot:
     def _answer_question(self, event: ev.NoteDelivered) -> list[Intent]:
         refused = [tag for tag in event.tags if tag in self.party.refuses]
         if not refused:
-            return [self._intent("reply", "Noted; see our latest offer.", {}, event.note, "clarify")]
+            return [
+                self._intent("reply", "Noted; see our latest offer.", {}, event.note, "clarify")
+            ]
         titles = " and ".join(self._titles[t].lower() for t in refused)
         text = f"{titles.capitalize()} are matters of core defence and are not on the table."
         return [self._intent("reply", text, {}, event.note, "reject")]

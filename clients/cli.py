@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from io import StringIO
@@ -28,7 +29,8 @@ ScenarioOpt = Annotated[
 DatabaseOpt = Annotated[
     str | None,
     typer.Option(
-        "--database", envvar="SHUTTLE_DATABASE_URL",
+        "--database",
+        envvar="SHUTTLE_DATABASE_URL",
         help="sqlite:///PATH or postgresql://... (default: sqlite:///./shuttle.db).",
     ),
 ]
@@ -65,8 +67,12 @@ def serve(
 
     settings = Settings(database_url=database, host=host, port=port, log_level=log_level)
     uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=log_level,
-        ws_per_message_deflate=False, ws_max_size=settings.max_frame_bytes,
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        ws_per_message_deflate=False,
+        ws_max_size=settings.max_frame_bytes,
     )
 
 
@@ -121,8 +127,10 @@ def simulate(
             header = {"title": chosen.title, "seed": seed, "speed": None}
             write_journal(out, (to_entry(e) for e in result.events), header)
     outcome = result.outcome
-    typer.echo(f"Outcome: {outcome.reason if outcome else 'unfinished'}; "
-               f"{len(result.events)} events" + (f"; journal: {journal}" if journal else ""))
+    typer.echo(
+        f"Outcome: {outcome.reason if outcome else 'unfinished'}; "
+        f"{len(result.events)} events" + (f"; journal: {journal}" if journal else "")
+    )
 
 
 @app.command()
@@ -176,8 +184,13 @@ async def _export(exercise: str, database: str | None) -> str:
         if record is None:
             raise _fail(f"no exercise {exercise} in {database or default_database_url()}")
         buffer = StringIO()
-        header = {"id": record.id, "title": record.title, "seed": record.seed,
-                  "speed": record.speed, "created_wall": record.created_wall}
+        header = {
+            "id": record.id,
+            "title": record.title,
+            "seed": record.seed,
+            "speed": record.speed,
+            "created_wall": record.created_wall,
+        }
         write_journal(buffer, await store.read(exercise), header)
         return buffer.getvalue()
     finally:
@@ -207,8 +220,12 @@ async def _import(journal: Path, database: str | None) -> dict[str, Any]:
     hub = ExerciseHub(store)
     try:
         live, tokens = await hub.import_journal(text)
-        return {"id": live.id, "phase": live.core.phase.value, "events": live.core.last_seq,
-                "seats": tokens}
+        return {
+            "id": live.id,
+            "phase": live.core.phase.value,
+            "events": live.core.last_seq,
+            "seats": tokens,
+        }
     except (JournalFormatError, ScenarioError) as error:
         raise _fail(str(error)) from None
     finally:
@@ -247,8 +264,10 @@ def create(
     typer.echo(f"Exercise {created['id']} ({created['title']}), seed {created['seed']}")
     for seat, token in created["seats"].items():
         typer.echo(f"  {seat:<12} shuttle join {url} --exercise {created['id']} --token {token}")
-    typer.echo(f"Start it: shuttle control start --url {url} --exercise {created['id']} "
-               f"--token {created['seats']['facilitator']}")
+    typer.echo(
+        f"Start it: shuttle control start --url {url} --exercise {created['id']} "
+        f"--token {created['seats']['facilitator']}"
+    )
 
 
 @app.command()
@@ -284,7 +303,7 @@ def join(
 
     \b
     Party commands:
-      propose TEXT [| term=value ...]     a proposal, e.g.  propose Cap at 3.67 | enrichment_cap=3.67
+      propose TEXT [| term=value ...]   e.g. propose Cap at 3.67 | enrichment_cap=3.67
       reply N accept|reject|counter|clarify TEXT [| term=value ...]
       ask TEXT   say TEXT   aside TEXT   (aside: for the mediator only)
       tag ITEM[,ITEM]  tags the next note with agenda items
@@ -295,10 +314,8 @@ def join(
     """
     from clients.terminal import play
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(play(url, exercise, token))
-    except KeyboardInterrupt:
-        pass
 
 
 @app.command()

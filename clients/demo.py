@@ -34,8 +34,13 @@ async def running_relay(database_url: str):  # type: ignore[no-untyped-def]
     """A relay served by uvicorn on 127.0.0.1 (free port) in this event loop; yields its URL."""
     app = create_app(Settings(database_url=database_url))
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", ws_per_message_deflate=False,
-        ws_max_size=64 * 1024, lifespan="on",
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        ws_per_message_deflate=False,
+        ws_max_size=64 * 1024,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -62,8 +67,10 @@ async def play_bot(seat: SeatClient, bot: ConcessionBot, speed: float) -> None:
 
     async def later(delay: float, command: Any) -> None:
         await asyncio.sleep(delay / speed)
-        fields = {k: getattr(command, k) for k in (
-            "client_id", "kind", "text", "tags", "terms", "in_reply_to", "answer")}
+        fields = {
+            k: getattr(command, k)
+            for k in ("client_id", "kind", "text", "tags", "terms", "in_reply_to", "answer")
+        }
         with contextlib.suppress(Refused, ConnectionLost):  # e.g. the talks ended meanwhile
             await seat.submit(**fields)
 
@@ -104,7 +111,9 @@ async def run_demo(
             bots = []
             for index, party in enumerate(scenario.parties):
                 seat = await SeatClient.connect(base, exercise, tokens[party.id])
-                bot = ConcessionBot(scenario, party.id, streams(f"bot:{party.id}"), opens=index == 0)
+                bot = ConcessionBot(
+                    scenario, party.id, streams(f"bot:{party.id}"), opens=index == 0
+                )
                 bots.append(asyncio.create_task(play_bot(seat, bot, speed)))
             await watcher.control("start")
             outcome = await _watch(watcher, Transcript(scenario.model_dump(mode="json")), echo)

@@ -74,7 +74,11 @@ class RelayAPI:
         return response.text
 
     async def create(
-        self, scenario: dict[str, Any], *, seed: int | None = None, speed: float = 1.0,
+        self,
+        scenario: dict[str, Any],
+        *,
+        seed: int | None = None,
+        speed: float = 1.0,
         title: str | None = None,
     ) -> dict[str, Any]:
         body = {"scenario": scenario, "seed": seed, "speed": speed, "title": title}
@@ -82,7 +86,9 @@ class RelayAPI:
         return result
 
     async def control(self, exercise_id: str, action: str, token: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call("POST", f"/exercises/{exercise_id}/{action}", token)
+        result: dict[str, Any] = await self._call(
+            "POST", f"/exercises/{exercise_id}/{action}", token
+        )
         return result
 
     async def get(self, exercise_id: str, token: str) -> dict[str, Any]:
@@ -170,20 +176,42 @@ class SeatClient:
     # ------------------------------------------------------------------ seat actions
 
     async def submit(
-        self, *, client_id: str, kind: str, text: str, tags: list[str] | None = None,
-        terms: dict[str, float] | None = None, in_reply_to: int | None = None,
-        answer: str | None = None, to: str = "mediator",
+        self,
+        *,
+        client_id: str,
+        kind: str,
+        text: str,
+        tags: list[str] | None = None,
+        terms: dict[str, float] | None = None,
+        in_reply_to: int | None = None,
+        answer: str | None = None,
+        to: str = "mediator",
     ) -> dict[str, Any]:
-        return await self.request({
-            "type": "submit", "client_id": client_id, "kind": kind, "text": text,
-            "tags": tags or [], "terms": terms or {}, "in_reply_to": in_reply_to,
-            "answer": answer, "to": to,
-        })
+        return await self.request(
+            {
+                "type": "submit",
+                "client_id": client_id,
+                "kind": kind,
+                "text": text,
+                "tags": tags or [],
+                "terms": terms or {},
+                "in_reply_to": in_reply_to,
+                "answer": answer,
+                "to": to,
+            }
+        )
 
-    async def relay(self, note: int, *, text: str | None = None, tags: list[str] | None = None,
-                    terms: dict[str, float] | None = None) -> dict[str, Any]:
-        return await self.request({"type": "relay", "note": note, "text": text, "tags": tags,
-                                   "terms": terms})
+    async def relay(
+        self,
+        note: int,
+        *,
+        text: str | None = None,
+        tags: list[str] | None = None,
+        terms: dict[str, float] | None = None,
+    ) -> dict[str, Any]:
+        return await self.request(
+            {"type": "relay", "note": note, "text": text, "tags": tags, "terms": terms}
+        )
 
     async def hold(self, note: int, until: float | None = None) -> dict[str, Any]:
         return await self.request({"type": "hold", "note": note, "until": until})

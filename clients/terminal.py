@@ -14,9 +14,12 @@ from clients.transcript import Transcript
 
 __all__ = ["parse_line", "play"]
 
-HELP = """Party:    propose TEXT [| term=value ...]   reply N accept|reject|counter|clarify TEXT [| term=value ...]
+HELP = """\
+Party:    propose TEXT [| term=value ...]
+          reply N accept|reject|counter|clarify TEXT [| term=value ...]
           ask TEXT   say TEXT   aside TEXT (mediator only)   tag ITEM[,ITEM] (tags the next note)
-Mediator: relay N [TEXT]   hold N [UNTIL]   release N   return N COMMENT   decline N REASON   travel PARTY
+Mediator: relay N [TEXT]   hold N [UNTIL]   release N   return N COMMENT   decline N REASON
+          travel PARTY
 Both:     help   status   quit"""
 
 _KINDS = {"propose": "proposal", "ask": "question", "say": "statement", "aside": "mediator_only"}
@@ -55,15 +58,25 @@ def parse_line(line: str, tags: list[str]) -> tuple[str, dict[str, Any]]:
         text, terms = _terms(rest)
         if not text:
             raise LineError(f"{verb} needs some text")
-        return "submit", {"kind": _KINDS[verb], "text": text, "terms": terms,
-                          "tags": tags or list(terms)}
+        return "submit", {
+            "kind": _KINDS[verb],
+            "text": text,
+            "terms": terms,
+            "tags": tags or list(terms),
+        }
     if verb == "reply":
         parts = rest.split(" ", 2)
         if len(parts) < 3:
             raise LineError("reply N accept|reject|counter|clarify TEXT")
         text, terms = _terms(parts[2])
-        return "submit", {"kind": "reply", "in_reply_to": _note(parts[0]), "answer": parts[1],
-                          "text": text, "terms": terms, "tags": tags or list(terms)}
+        return "submit", {
+            "kind": "reply",
+            "in_reply_to": _note(parts[0]),
+            "answer": parts[1],
+            "text": text,
+            "terms": terms,
+            "tags": tags or list(terms),
+        }
     if verb == "relay":
         number, _, text = rest.partition(" ")
         return "relay", {"note": _note(number), "text": text.strip() or None}
@@ -97,10 +110,18 @@ async def play(url: str, exercise: str, token: str) -> None:
         print(f"shuttle: cannot reach the relay at {url}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
     welcome = seat.welcome
-    print(f"Joined {exercise} as {welcome['seat']} ({welcome['role']}); the exercise is "
-          f"{welcome['phase']}. Type help for commands.")
-    brief = next((p["brief"] for p in welcome["scenario"]["parties"]
-                  if p["id"] == welcome["seat"] and p.get("brief")), None)
+    print(
+        f"Joined {exercise} as {welcome['seat']} ({welcome['role']}); the exercise is "
+        f"{welcome['phase']}. Type help for commands."
+    )
+    brief = next(
+        (
+            p["brief"]
+            for p in welcome["scenario"]["parties"]
+            if p["id"] == welcome["seat"] and p.get("brief")
+        ),
+        None,
+    )
     if brief:
         print(f"Your brief: {brief}")
     printer = asyncio.create_task(_print_events(seat, Transcript(welcome["scenario"])))
@@ -119,8 +140,11 @@ async def _print_events(seat: SeatClient, transcript: Transcript) -> None:
         if frame["event"] == "note.delivered" and frame["data"]["recipient"] == seat.seat:
             data = frame["data"]
             terms = ", ".join(f"{k}={v:g}" for k, v in data["terms"].items())
-            print(f"             [{data['kind']}{' ' + data['answer'] if data['answer'] else ''}]"
-                  f" {data['text']}" + (f"  | {terms}" if terms else ""), flush=True)
+            print(
+                f"             [{data['kind']}{' ' + data['answer'] if data['answer'] else ''}]"
+                f" {data['text']}" + (f"  | {terms}" if terms else ""),
+                flush=True,
+            )
     print("The relay closed the connection.", flush=True)
 
 

@@ -96,12 +96,15 @@ class Transcript:
             what = e.kind if e.answer is None else f"reply ({e.answer}) to #{e.in_reply_to}"
             return f"{self.name(e.by)} writes note #{e.note}, {what}, for {m}", e.text
         if isinstance(e, ev.NoteHandedOver):
-            return (f"#{e.note} handed to {m} in the {self.room(e.sender)}; "
-                    f"reading takes {span(e.reading_s)}"), None
+            return (
+                f"#{e.note} handed to {m} in the {self.room(e.sender)}; "
+                f"reading takes {span(e.reading_s)}"
+            ), None
         if isinstance(e, ev.NoteRelayed):
             how = "a PARAPHRASE of" if e.paraphrased else "verbatim"
             return f"{m} will carry #{e.note} {how} to the {self.name(e.recipient)}", (
-                e.text if e.paraphrased else None)
+                e.text if e.paraphrased else None
+            )
         if isinstance(e, ev.NoteHeld):
             until = f" until {clock(e.until)}" if e.until is not None else ""
             return f"{m} holds #{e.note}{until}", None
@@ -114,8 +117,10 @@ class Transcript:
         if isinstance(e, ev.MediatorDeparted):
             cargo = ", ".join(f"#{n}" for n in self._cargo.get(e.destination, []))
             carrying = f" carrying {cargo}" if cargo else ""
-            return (f"{m} leaves the {self.room(e.origin)} for the {self.room(e.destination)}"
-                    f"{carrying}; the walk takes {span(e.travel_s)}"), None
+            return (
+                f"{m} leaves the {self.room(e.origin)} for the {self.room(e.destination)}"
+                f"{carrying}; the walk takes {span(e.travel_s)}"
+            ), None
         if isinstance(e, ev.MediatorArrived):
             return f"{m} arrives in the {self.room(e.room)}", None
         if isinstance(e, ev.NoteDelivered):

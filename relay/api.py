@@ -42,7 +42,8 @@ async def get_seat(
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, "send Authorization: Bearer <seat token>",
+            status.HTTP_401_UNAUTHORIZED,
+            "send Authorization: Bearer <seat token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
     seat = await hub.authenticate(exercise_id, token)
@@ -114,13 +115,17 @@ async def list_exercises(hub: Hub) -> list[dict[str, Any]]:
 @router.get("/exercises/{exercise_id}")
 async def get_exercise(live: Live, seat: Seat) -> dict[str, Any]:
     out = summary(live.core, live.id, live.record.title, seat.role)
-    out.update(seat=seat.seat, role=seat.role,
-               scenario=scenario_view(live.core, seat.seat, seat.role))
+    out.update(
+        seat=seat.seat, role=seat.role, scenario=scenario_view(live.core, seat.seat, seat.role)
+    )
     return out
 
 
 _CONTROLS: dict[str, type[cmd.Command]] = {
-    "start": cmd.Start, "pause": cmd.Pause, "resume": cmd.Resume, "end": cmd.End,
+    "start": cmd.Start,
+    "pause": cmd.Pause,
+    "resume": cmd.Resume,
+    "end": cmd.End,
 }
 
 
@@ -129,7 +134,9 @@ async def control(action: str, live: Live, seat: Facilitator) -> dict[str, Any]:
     """``start``, ``pause``, ``resume`` or ``end`` the exercise (facilitator only)."""
     command = _CONTROLS.get(action)
     if command is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no action {action!r}; use {list(_CONTROLS)}")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"no action {action!r}; use {list(_CONTROLS)}"
+        )
     try:
         await live.command(command(by=seat.seat))
     except RuleViolation as refused:

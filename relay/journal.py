@@ -46,7 +46,11 @@ def to_entry(event: ev.Event, wall: float | None = None) -> Entry:
     if isinstance(event, ev.NoteSubmitted):
         dedupe = f"{event.by}:{event.client_id}"
     return Entry(
-        seq=event.seq, at=event.at, type=event.TYPE, data=event.to_data(), wall=wall,
+        seq=event.seq,
+        at=event.at,
+        type=event.TYPE,
+        data=event.to_data(),
+        wall=wall,
         dedupe_key=dedupe,
     )
 
@@ -117,4 +121,6 @@ def _check_sequence(entries: list[Entry], lines: list[int], where: str) -> None:
         )
     for expected, (entry, line) in enumerate(zip(entries, lines, strict=True), start=1):
         if entry.seq != expected:
-            raise JournalFormatError(f"{where}:{line}: entry seq {entry.seq} where {expected} was due")
+            raise JournalFormatError(
+                f"{where}:{line}: entry seq {entry.seq} where {expected} was due"
+            )

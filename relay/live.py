@@ -126,8 +126,13 @@ class LiveExercise:
     def header(self) -> dict[str, Any]:
         """What a journal file says about its exercise besides the entries."""
         r = self.record
-        return {"id": r.id, "title": r.title, "seed": r.seed, "speed": r.speed,
-                "created_wall": r.created_wall}
+        return {
+            "id": r.id,
+            "title": r.title,
+            "seed": r.seed,
+            "speed": r.speed,
+            "created_wall": r.created_wall,
+        }
 
     # ------------------------------------------------------------------ inputs
 
@@ -200,9 +205,7 @@ class LiveExercise:
 
     def visible(self, seat: str, role: str, after_seq: int = 0) -> list[Entry]:
         return [
-            entry
-            for entry in self.entries[after_seq:]
-            if visible_to(seat, role, from_entry(entry))
+            entry for entry in self.entries[after_seq:] if visible_to(seat, role, from_entry(entry))
         ]
 
     # ------------------------------------------------------------------ timers
@@ -299,7 +302,9 @@ class ExerciseHub:
         await self.store.append(record.id, journal.entries)
         return await self.get(record.id), tokens  # type: ignore[return-value]
 
-    async def _store_new(self, record: ExerciseRecord, core: Exercise, observers: int) -> dict[str, str]:
+    async def _store_new(
+        self, record: ExerciseRecord, core: Exercise, observers: int
+    ) -> dict[str, str]:
         seats = [*core.parties, "mediator", "facilitator"]
         seats += ["observer"] if observers == 1 else [f"observer-{i + 1}" for i in range(observers)]
         tokens = {seat: secrets.token_urlsafe(24) for seat in seats}

@@ -69,7 +69,10 @@ def verify(entries: Sequence[Entry]) -> Mismatch | None:
     for recorded, event in zip(entries, produced, strict=False):
         actual = to_entry(event)
         if (recorded.seq, recorded.at, recorded.type, recorded.data) != (
-            actual.seq, actual.at, actual.type, actual.data
+            actual.seq,
+            actual.at,
+            actual.type,
+            actual.data,
         ):
             return Mismatch(recorded.seq, recorded, actual, _describe(recorded, actual))
     if len(produced) < len(entries):

@@ -27,8 +27,12 @@ def summary(core: Exercise, exercise_id: str, title: str, role: str) -> dict[str
     location = core.location
     where: dict[str, Any]
     if isinstance(location, Travelling):
-        where = {"travelling": True, "origin": location.origin,
-                 "destination": location.destination, "arrives_at": location.arrives_at}
+        where = {
+            "travelling": True,
+            "origin": location.origin,
+            "destination": location.destination,
+            "arrives_at": location.arrives_at,
+        }
     else:
         where = {"travelling": False, "room": location}
     out: dict[str, Any] = {
@@ -43,8 +47,13 @@ def summary(core: Exercise, exercise_id: str, title: str, role: str) -> dict[str
         out["mediator"] = where
     if role in ("facilitator", "observer"):
         out["in_flight"] = [
-            {"note": n.id, "sender": n.sender, "status": n.status.value,
-             "destination": n.destination, "ready_at": n.ready_at if n.ready_at != float("inf") else None}
+            {
+                "note": n.id,
+                "sender": n.sender,
+                "status": n.status.value,
+                "destination": n.destination,
+                "ready_at": n.ready_at if n.ready_at != float("inf") else None,
+            }
             for n in core.in_flight()
         ]
         out["next_deadline"] = core.next_deadline()

@@ -67,7 +67,9 @@ def parse_frame(raw: str) -> tuple[Any, str | None]:
     try:
         return wire.client_frame.validate_python(obj), frame_id
     except ValidationError as error:
-        raise ValueError(error_frame(frame_id, "invalid_frame", describe_validation(error))) from None
+        raise ValueError(
+            error_frame(frame_id, "invalid_frame", describe_validation(error))
+        ) from None
 
 
 async def _receive_text(websocket: WebSocket) -> str | None:
@@ -78,7 +80,9 @@ async def _receive_text(websocket: WebSocket) -> str | None:
     return message.get("text")
 
 
-async def serve_seat(websocket: WebSocket, hub: ExerciseHub, exercise_id: str, hello_timeout: float) -> None:
+async def serve_seat(
+    websocket: WebSocket, hub: ExerciseHub, exercise_id: str, hello_timeout: float
+) -> None:
     await websocket.accept()
     try:
         hello = await asyncio.wait_for(_hello(websocket), hello_timeout)
@@ -165,8 +169,16 @@ async def _answer(live: LiveExercise, seat: str, frame: Any, frame_id: str | Non
         command = _COMMANDS[frame.type](by=seat, **fields)
         if isinstance(command, cmd.Submit):
             note, fresh = await live.submit_once(command)
-            return dumps({"type": "ack", "id": frame_id, "client_id": command.client_id,
-                          "note": note, "duplicate": not fresh, "seq": live.core.last_seq})
+            return dumps(
+                {
+                    "type": "ack",
+                    "id": frame_id,
+                    "client_id": command.client_id,
+                    "note": note,
+                    "duplicate": not fresh,
+                    "seq": live.core.last_seq,
+                }
+            )
         await live.command(command)
         return dumps({"type": "ack", "id": frame_id, "seq": live.core.last_seq})
     except RuleViolation as refused:

@@ -80,7 +80,17 @@ def test_export_and_import_through_the_database(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    commands = ["serve", "demo", "simulate", "replay", "export", "import", "create", "control",
-                "join", "schema"]
+    commands = [
+        "serve",
+        "demo",
+        "simulate",
+        "replay",
+        "export",
+        "import",
+        "create",
+        "control",
+        "join",
+        "schema",
+    ]
     for command in commands:
         assert "Usage" in shuttle(command, "--help").stdout

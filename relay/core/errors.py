@@ -6,7 +6,8 @@
     └── RuleViolation           a seat asked for something the rules forbid; the seat gets an
         │                       error frame naming it and the exercise goes on
         ├── NotPermitted        this seat's role may not do that                (403, "forbidden")
-        ├── DirectChannel       a party tried to address the other party        (403, "no_direct_channel")
+        ├── DirectChannel       a party tried to address the other party
+        │                                                           (403, "no_direct_channel")
         ├── WrongState          not now: the exercise or the note is in the wrong state
         │                                                                       (409, "wrong_state")
         ├── UnknownNote         no such note, or not one this seat knows       (404, "unknown_note")

@@ -424,7 +424,9 @@ class Exercise:
         self._check_terms(terms)
         self._carry(command.by, note, text, tags, terms)
 
-    def _carry(self, by: str, note: Note, text: str, tags: list[str], terms: dict[str, float]) -> None:
+    def _carry(
+        self, by: str, note: Note, text: str, tags: list[str], terms: dict[str, float]
+    ) -> None:
         recipient = self._other(note.sender)
         paraphrased = (text, tags, terms) != (note.text, note.tags, note.terms)
         note.carried = {"text": text, "tags": list(tags), "terms": dict(terms)}

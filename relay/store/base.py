@@ -129,7 +129,7 @@ class JournalStore(ABC):
 
     @abstractmethod
     async def create_exercise(self, record: ExerciseRecord, seats: Sequence[SeatRecord]) -> None:
-        """Store an exercise and its seats atomically; :class:`ExerciseExists` if the id is taken."""
+        """Store an exercise and its seats atomically; :class:`ExerciseExists` if id is taken."""
 
     @abstractmethod
     async def get_exercise(self, exercise_id: str) -> ExerciseRecord | None: ...

@@ -14,7 +14,7 @@ from relay.rng import seeded_streams
 from relay.sim import simulate
 from schemas.scenario import ScenarioError, load_scenario, parse_scenario, sample_scenario_path
 
-from .helpers import human_exercise, make_core, make_scenario, submit
+from .helpers import human_exercise, make_scenario
 
 SCENARIO = load_scenario(sample_scenario_path())
 

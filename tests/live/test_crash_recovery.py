@@ -30,9 +30,22 @@ class RelayProcess:
     def __init__(self, database: str, port: int = 0) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "clients.cli", "serve", "--port", str(port),
-             "--database", database, "--log-level", "info"],
-            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
+            [
+                sys.executable,
+                "-m",
+                "clients.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--database",
+                database,
+                "--log-level",
+                "info",
+            ],
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=env,
         )
         self.log: list[str] = []
         self.port = self._wait_ready()
@@ -89,8 +102,9 @@ async def test_sigkill_with_notes_in_flight_loses_and_duplicates_nothing(databas
             for party in ("iran", "usa"):
                 async with await SeatClient.connect(relay.url, exercise, seats[party]) as seat:
                     for n in range(15):
-                        ack = await seat.submit(client_id=f"{party}-{n}", kind="statement",
-                                                text=f"{party} note {n}")
+                        ack = await seat.submit(
+                            client_id=f"{party}-{n}", kind="statement", text=f"{party} note {n}"
+                        )
                         acked[party].add(ack["note"])
         # t=0: the mediator, in Iran's room, took Iran's 15 notes and walks to the U.S. room;
         # the U.S. notes wait on the table. Kill the relay mid-walk.
@@ -111,7 +125,9 @@ async def test_sigkill_with_notes_in_flight_loses_and_duplicates_nothing(databas
     finally:
         relay.stop()
     delivered = Counter(
-        (e["data"]["recipient"], e["data"]["note"]) for e in journal if e["type"] == "note.delivered"
+        (e["data"]["recipient"], e["data"]["note"])
+        for e in journal
+        if e["type"] == "note.delivered"
     )
     wanted = {(r, n) for r, notes in expected.items() for n in notes}
     assert set(delivered) == wanted, "every acknowledged note is delivered"

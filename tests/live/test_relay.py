@@ -47,10 +47,13 @@ async def test_bad_scenario_is_refused_naming_the_field(api: RelayAPI) -> None:
 async def test_note_travels_party_mediator_party(api: RelayAPI, relay_url: str) -> None:
     created = await started(api)
     exercise, seats = created["id"], created["seats"]
-    async with await SeatClient.connect(relay_url, exercise, seats["iran"]) as iran, \
-            await SeatClient.connect(relay_url, exercise, seats["usa"]) as usa:
-        ack = await iran.submit(client_id="n1", kind="proposal", text="Cap at 3.67",
-                                terms={"enrichment_cap": 3.67})
+    async with (
+        await SeatClient.connect(relay_url, exercise, seats["iran"]) as iran,
+        await SeatClient.connect(relay_url, exercise, seats["usa"]) as usa,
+    ):
+        ack = await iran.submit(
+            client_id="n1", kind="proposal", text="Cap at 3.67", terms={"enrichment_cap": 3.67}
+        )
         assert ack["note"] == 1 and ack["duplicate"] is False
         delivered = await next_event(usa, "note.delivered", note=1)
         assert delivered["data"]["text"] == "Cap at 3.67"
@@ -59,9 +62,7 @@ async def test_note_travels_party_mediator_party(api: RelayAPI, relay_url: str) 
         assert receipt["data"]["status"] == "delivered"
         # The recipient learns of the note only on delivery: nothing of it came earlier.
         journal = await api.journal(exercise, seats["usa"])
-        assert [e["type"] for e in journal if e["data"].get("note") == 1] == [
-            "note.delivered"
-        ]
+        assert [e["type"] for e in journal if e["data"].get("note") == 1] == ["note.delivered"]
 
 
 async def test_resubmission_is_acknowledged_again_not_stored_twice(
@@ -106,8 +107,12 @@ async def test_bad_frames_get_error_frames_and_the_connection_stays(
             (json.dumps([1, 2]), "invalid_frame"),
             (json.dumps({"type": "relay", "id": "b", "note": 1}), "forbidden"),
             (json.dumps({"type": "control", "id": "c", "action": "end"}), "forbidden"),
-            (json.dumps({"type": "submit", "id": "d", "client_id": "z", "kind": "poem",
-                         "text": "x"}), "invalid_note"),
+            (
+                json.dumps(
+                    {"type": "submit", "id": "d", "client_id": "z", "kind": "poem", "text": "x"}
+                ),
+                "invalid_note",
+            ),
         ]
         for raw, code in bad:
             await ws.send(raw)
@@ -120,9 +125,7 @@ async def test_bad_frames_get_error_frames_and_the_connection_stays(
         assert json.loads(await ws.recv())["type"] == "pong"
 
 
-async def test_unknown_token_is_closed_with_policy_violation(
-    api: RelayAPI, relay_url: str
-) -> None:
+async def test_unknown_token_is_closed_with_policy_violation(api: RelayAPI, relay_url: str) -> None:
     created = await api.create(quick_scenario())
     async with websockets.connect(ws_url(relay_url, created["id"]), compression=None) as ws:
         await ws.send(json.dumps({"type": "hello", "token": "not-a-token"}))
@@ -150,9 +153,7 @@ async def test_resume_sends_only_what_was_missed(api: RelayAPI, relay_url: str) 
         await next_event(iran, "note.handed_over", note=1)
         seen = iran.last_seq
         await iran.submit(client_id="b", kind="statement", text="two")
-    async with await SeatClient.connect(
-        relay_url, exercise, seats["iran"], last_seq=seen
-    ) as again:
+    async with await SeatClient.connect(relay_url, exercise, seats["iran"], last_seq=seen) as again:
         frame = await next_event(again, "note.submitted")
         assert frame["data"]["note"] == 2 and frame["seq"] > seen
 
@@ -160,18 +161,25 @@ async def test_resume_sends_only_what_was_missed(api: RelayAPI, relay_url: str) 
 async def test_human_mediator_exchange_with_paraphrase(api: RelayAPI, relay_url: str) -> None:
     created = await started(api, mediator={"name": "Badr", "mode": "human", "start_room": "iran"})
     exercise, seats = created["id"], created["seats"]
-    async with await SeatClient.connect(relay_url, exercise, seats["iran"]) as iran, \
-            await SeatClient.connect(relay_url, exercise, seats["usa"]) as usa, \
-            await SeatClient.connect(relay_url, exercise, seats["mediator"]) as mediator:
-        await iran.submit(client_id="p", kind="proposal", text="Cap at 3.67 for full relief",
-                          terms={"enrichment_cap": 3.67, "sanctions_relief": 100})
+    async with (
+        await SeatClient.connect(relay_url, exercise, seats["iran"]) as iran,
+        await SeatClient.connect(relay_url, exercise, seats["usa"]) as usa,
+        await SeatClient.connect(relay_url, exercise, seats["mediator"]) as mediator,
+    ):
+        await iran.submit(
+            client_id="p",
+            kind="proposal",
+            text="Cap at 3.67 for full relief",
+            terms={"enrichment_cap": 3.67, "sanctions_relief": 100},
+        )
         await next_event(mediator, "note.handed_over", note=1)
         await mediator.relay(1, text="They offer a cap at 3.67 in exchange for relief")
         await mediator.travel("usa")
         delivered = await next_event(usa, "note.delivered", note=1)
         assert delivered["data"]["text"] == "They offer a cap at 3.67 in exchange for relief"
-        await usa.submit(client_id="r", kind="reply", text="Accepted", in_reply_to=1,
-                         answer="accept")
+        await usa.submit(
+            client_id="r", kind="reply", text="Accepted", in_reply_to=1, answer="accept"
+        )
         await next_event(mediator, "note.handed_over", note=2)
         await mediator.relay(2)
         await mediator.travel("iran")
