@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from io import StringIO
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,6 +40,24 @@ DatabaseOpt = Annotated[
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"shuttle: {message}", err=True)
     return typer.Exit(code)
+
+
+def _on_relay(url: str, call: Callable[[Any], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    """Run one SDK call against the relay at ``url``; failures become one clear line."""
+    import httpx
+
+    from clients.sdk import Refused, RelayAPI
+
+    async def go() -> dict[str, Any]:
+        async with RelayAPI(url) as api:
+            return await call(api)
+
+    try:
+        return asyncio.run(go())
+    except Refused as error:
+        raise _fail(error.message) from None
+    except (httpx.HTTPError, OSError) as error:
+        raise _fail(f"cannot reach the relay at {url}: {error}") from None
 
 
 def _scenario(path: Path | None) -> Scenario:
@@ -244,23 +263,12 @@ def create(
     ] = False,
 ) -> None:
     """Create an exercise on a running relay; prints the seat tokens and join commands."""
-    from clients.sdk import Refused, RelayAPI
-
     chosen = _scenario(scenario)
     data = chosen.model_dump(mode="json")
     if human_mediator:
         data["mediator"]["mode"] = "human"
 
-    async def go() -> dict[str, Any]:
-        async with RelayAPI(url) as api:
-            return await api.create(data, seed=seed, speed=speed)
-
-    try:
-        created = asyncio.run(go())
-    except Refused as error:
-        raise _fail(error.message) from None
-    except OSError as error:
-        raise _fail(f"cannot reach the relay at {url}: {error}") from None
+    created = _on_relay(url, lambda api: api.create(data, seed=seed, speed=speed))
     typer.echo(f"Exercise {created['id']} ({created['title']}), seed {created['seed']}")
     for seat, token in created["seats"].items():
         typer.echo(f"  {seat:<12} shuttle join {url} --exercise {created['id']} --token {token}")
@@ -278,18 +286,7 @@ def control(
     url: Annotated[str, typer.Option(help="Relay base URL.")] = "http://127.0.0.1:8000",
 ) -> None:
     """Start, pause, resume or end an exercise (facilitator)."""
-    from clients.sdk import Refused, RelayAPI
-
-    async def go() -> dict[str, Any]:
-        async with RelayAPI(url) as api:
-            return await api.control(exercise, action, token)
-
-    try:
-        state = asyncio.run(go())
-    except Refused as error:
-        raise _fail(error.message) from None
-    except OSError as error:
-        raise _fail(f"cannot reach the relay at {url}: {error}") from None
+    state = _on_relay(url, lambda api: api.control(exercise, action, token))
     typer.echo(f"{exercise}: {state['phase']} at exercise time {state['now']:.0f}s")
 
 

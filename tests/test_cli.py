@@ -94,3 +94,15 @@ def test_every_command_has_help() -> None:
     ]
     for command in commands:
         assert "Usage" in shuttle(command, "--help").stdout
+
+
+def test_an_unreachable_relay_is_one_clear_line() -> None:
+    for args in (
+        ["control", "start", "--exercise", "ex-1", "--token", "t", "--url", "http://127.0.0.1:9"],
+        ["create", "--url", "http://127.0.0.1:9"],
+        ["join", "http://127.0.0.1:9", "--exercise", "ex-1", "--token", "t"],
+    ):
+        result = shuttle(*args, check=False)
+        assert result.returncode == 2, args
+        assert "cannot reach the relay at http://127.0.0.1:9" in result.stderr
+        assert "Traceback" not in result.stderr
