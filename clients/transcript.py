@@ -127,7 +127,8 @@ class Transcript:
             sent = self._submitted.get(e.note)
             transit = f" ({span(e.at - sent)} after it was written)" if sent is not None else ""
             if e.outcome == "relayed":
-                return f"#{e.note} DELIVERED to the {self.name(e.recipient)}{transit}", None
+                flagged = f" FLAGGED: {'; '.join(e.flags)}" if e.flags else ""
+                return f"#{e.note} DELIVERED to the {self.name(e.recipient)}{transit}{flagged}", None
             return f"#{e.note} brought back to the {self.name(e.recipient)}: {e.outcome}", e.comment
         if isinstance(e, ev.NoteReceipt):
             return None, None

@@ -29,6 +29,7 @@ __all__ = [
     "Normal",
     "Party",
     "Position",
+    "Rules",
     "Scenario",
     "ScenarioError",
     "Uniform",
@@ -162,6 +163,18 @@ class MediatorSeat(_Model):
     )
 
 
+class Rules(_Model):
+    """Delivery rules of the exercise (DESIGN §shuttle, "Delivery rules")."""
+
+    scope: Literal["return", "flag", "relay"] = Field(
+        default="relay",
+        description=(
+            "a note tagged with an agenda item its recipient refuses: returned to its sender, "
+            "delivered with a flag, or relayed as if nothing were wrong"
+        ),
+    )
+
+
 class Scenario(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
     title: str
@@ -170,6 +183,7 @@ class Scenario(_Model):
     mediator: MediatorSeat = MediatorSeat()
     agenda: list[AgendaItem] = Field(default_factory=list)
     latency: LatencyModel = LatencyModel()
+    rules: Rules = Rules()
     deadline: Duration | None = Field(default=None, description="exercise time until it ends")
 
     @model_validator(mode="after")

@@ -10,6 +10,8 @@
         │                                                           (403, "no_direct_channel")
         ├── WrongState          not now: the exercise or the note is in the wrong state
         │                                                                       (409, "wrong_state")
+        ├── OutOfScope          the recipient refuses an agenda item the note is tagged with
+        │                                                                (409, "out_of_scope")
         ├── UnknownNote         no such note, or not one this seat knows       (404, "unknown_note")
         └── InvalidNote         the note itself is malformed                   (422, "invalid_note")
 
@@ -24,6 +26,7 @@ __all__ = [
     "InvalidNote",
     "LocalProtocolError",
     "NotPermitted",
+    "OutOfScope",
     "RuleViolation",
     "ShuttleError",
     "UnknownNote",
@@ -60,6 +63,11 @@ class DirectChannel(RuleViolation):
 class WrongState(RuleViolation):
     status = 409
     code = "wrong_state"
+
+
+class OutOfScope(RuleViolation):
+    status = 409
+    code = "out_of_scope"
 
 
 class UnknownNote(RuleViolation):

@@ -153,6 +153,7 @@ class NoteRelayed(Event):
     tags: list[str]
     terms: Terms
     paraphrased: bool
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -227,6 +228,7 @@ class NoteDelivered(Event):
     in_reply_to: int | None
     answer: str | None
     comment: str | None = None
+    flags: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -52,6 +52,7 @@ from .errors import (
     InvalidNote,
     LocalProtocolError,
     NotPermitted,
+    OutOfScope,
     UnknownNote,
     WrongState,
 )
@@ -422,6 +423,13 @@ class Exercise:
             raise InvalidNote(f"text must be 1 to {MAX_TEXT} characters")
         self._check_tags(tags)
         self._check_terms(terms)
+        refused = self._refused(self._other(note.sender), tags)
+        if refused and self.scenario.rules.scope == "return":
+            raise OutOfScope(
+                f"cannot relay: note {note.id} is tagged {', '.join(refused)}, which "
+                f"{self._other(note.sender)} refuses to discuss; return it, or relay a "
+                "paraphrase without those tags"
+            )
         self._carry(command.by, note, text, tags, terms)
 
     def _carry(
@@ -429,7 +437,12 @@ class Exercise:
     ) -> None:
         recipient = self._other(note.sender)
         paraphrased = (text, tags, terms) != (note.text, note.tags, note.terms)
-        note.carried = {"text": text, "tags": list(tags), "terms": dict(terms)}
+        flags = []
+        if self.scenario.rules.scope == "flag":
+            flags = [
+                f"{recipient} refuses to discuss {tag}" for tag in self._refused(recipient, tags)
+            ]
+        note.carried = {"text": text, "tags": list(tags), "terms": dict(terms), "flags": flags}
         self._move(note, cmd.Relay, recipient, "relayed")
         self._emit(
             ev.NoteRelayed,
@@ -440,6 +453,7 @@ class Exercise:
             tags=list(tags),
             terms=dict(terms),
             paraphrased=paraphrased,
+            flags=list(flags),
         )
 
     def _hold(self, command: cmd.Hold) -> None:
@@ -459,19 +473,27 @@ class Exercise:
 
     def _send_back(self, command: cmd.Return | cmd.Decline) -> None:
         note = self._mediator_note(command, command.note)
-        if isinstance(command, cmd.Return):
-            words, outcome = command.comment, "returned"
-        else:
-            words, outcome = command.reason, "declined"
+        words = command.comment if isinstance(command, cmd.Return) else command.reason
         if not words.strip() or len(words) > MAX_TEXT:
             raise InvalidNote(f"say why, in 1 to {MAX_TEXT} characters")
+        self._send_back_note(command.by, note, type(command), words)
+
+    def _send_back_note(
+        self, by: str, note: Note, action: type[cmd.Return | cmd.Decline], words: str
+    ) -> None:
         note.comment = words
-        note.carried = {"text": note.text, "tags": list(note.tags), "terms": dict(note.terms)}
-        self._move(note, type(command), note.sender, outcome)
-        if isinstance(command, cmd.Return):
-            self._emit(ev.NoteReturned, by=command.by, note=note.id, comment=words)
+        note.carried = {
+            "text": note.text,
+            "tags": list(note.tags),
+            "terms": dict(note.terms),
+            "flags": [],
+        }
+        if action is cmd.Return:
+            self._move(note, action, note.sender, "returned")
+            self._emit(ev.NoteReturned, by=by, note=note.id, comment=words)
         else:
-            self._emit(ev.NoteDeclined, by=command.by, note=note.id, reason=words)
+            self._move(note, action, note.sender, "declined")
+            self._emit(ev.NoteDeclined, by=by, note=note.id, reason=words)
 
     def _travel(self, command: cmd.Travel) -> None:
         self._require_role(command.by, MEDIATOR, "move the mediator")
@@ -558,6 +580,7 @@ class Exercise:
                 in_reply_to=note.in_reply_to,
                 answer=note.answer,
                 comment=note.comment,
+                flags=list(note.carried.get("flags", [])),
             )
             if note.outcome == "relayed":
                 self._emit(ev.NoteReceipt, note=note.id, recipient=note.sender, status="delivered")
@@ -580,8 +603,12 @@ class Exercise:
         for note in list(self._with_mediator.values()):
             if note.kind == "mediator_only":
                 continue
+            refused = self._refused(self._other(note.sender), note.tags)
             if note.ready_at > self.now:
                 reading = True
+            elif refused and self.scenario.rules.scope == "return":
+                why = f"{self._other(note.sender)} refuses to discuss {', '.join(refused)}"
+                self._send_back_note(ev.AUTO, note, cmd.Return, f"Out of scope: {why}.")
             else:
                 self._carry(ev.AUTO, note, note.text, note.tags, note.terms)
         other = self._other(self.location)
@@ -620,6 +647,11 @@ class Exercise:
             assert destination is not None
             note.destination, note.outcome = destination, outcome
             self._outbound[destination].append(note.id)
+
+    def _refused(self, recipient: str, tags: list[str]) -> list[str]:
+        """The note's agenda tags that ``recipient`` declared out of scope."""
+        refuses = self.scenario.party(recipient).refuses
+        return [tag for tag in tags if tag in refuses]
 
     def _other(self, party: str) -> str:
         first, second = self.parties
