@@ -64,6 +64,9 @@ class _Model(BaseModel):
 
 
 class _Clamped(_Model):
+    """Every distribution takes ``jitter`` (uniform ±jitter added to each draw) and clamps."""
+
+    jitter: Duration = 0.0
     min: Duration = 0.0
     max: Duration | None = None
 

@@ -49,8 +49,12 @@ def _raw(spec: LatencySpec, rng: Rng) -> float:
 
 
 def draw(spec: LatencySpec, rng: Rng) -> float:
-    """One delay in seconds, clamped to ``[spec.min, spec.max]`` (never negative)."""
-    value = max(_raw(spec, rng), spec.min, 0.0)
+    """One delay in seconds: the distribution's draw, plus uniform jitter in
+    ``[-jitter, +jitter]`` if any, clamped to ``[spec.min, spec.max]`` (never negative)."""
+    value = _raw(spec, rng)
+    if spec.jitter:
+        value += rng.uniform(-spec.jitter, spec.jitter)
+    value = max(value, spec.min, 0.0)
     if spec.max is not None:
         value = min(value, spec.max)
     return value
