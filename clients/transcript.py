@@ -128,7 +128,8 @@ class Transcript:
             transit = f" ({span(e.at - sent)} after it was written)" if sent is not None else ""
             if e.outcome == "relayed":
                 flagged = f" FLAGGED: {'; '.join(e.flags)}" if e.flags else ""
-                return f"#{e.note} DELIVERED to the {self.name(e.recipient)}{transit}{flagged}", None
+                whom = self.name(e.recipient)
+                return f"#{e.note} DELIVERED to the {whom}{transit}{flagged}", None
             return f"#{e.note} brought back to the {self.name(e.recipient)}: {e.outcome}", e.comment
         if isinstance(e, ev.NoteReceipt):
             return None, None

@@ -176,6 +176,13 @@ class Rules(_Model):
             "delivered with a flag, or relayed as if nothing were wrong"
         ),
     )
+    receipts: Literal["none", "handed_over", "delivered"] = Field(
+        default="delivered",
+        description=(
+            "what a sender is told afterwards: nothing, that the mediator took its note, or "
+            "also when it was delivered"
+        ),
+    )
 
 
 class Scenario(_Model):

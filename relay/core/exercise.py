@@ -560,6 +560,7 @@ class Exercise:
             )
             if reading_s > 0:
                 self._schedule(note.ready_at, "ready", note.id)
+            self._receipt(note, "handed_over")
 
     def _deliver(self, room: str) -> None:
         outbound, self._outbound[room] = self._outbound[room], []
@@ -583,7 +584,7 @@ class Exercise:
                 flags=list(note.carried.get("flags", [])),
             )
             if note.outcome == "relayed":
-                self._emit(ev.NoteReceipt, note=note.id, recipient=note.sender, status="delivered")
+                self._receipt(note, "delivered")
                 if self._agreed(note):
                     return
 
@@ -647,6 +648,17 @@ class Exercise:
             assert destination is not None
             note.destination, note.outcome = destination, outcome
             self._outbound[destination].append(note.id)
+
+    _RECEIPTS = {
+        "none": (),
+        "handed_over": ("handed_over",),
+        "delivered": ("handed_over", "delivered"),
+    }
+
+    def _receipt(self, note: Note, status: str) -> None:
+        """Tell the sender how its note fares, as far as the scenario's receipts rule says."""
+        if status in self._RECEIPTS[self.scenario.rules.receipts]:
+            self._emit(ev.NoteReceipt, note=note.id, recipient=note.sender, status=status)
 
     def _refused(self, recipient: str, tags: list[str]) -> list[str]:
         """The note's agenda tags that ``recipient`` declared out of scope."""

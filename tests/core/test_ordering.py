@@ -88,4 +88,5 @@ def test_timers_fire_before_an_input_stamped_at_the_same_time():
         "mediator.arrived",
         "note.submitted",
         "note.handed_over",
+        "note.receipt",
     ]

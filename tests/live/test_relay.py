@@ -58,8 +58,8 @@ async def test_note_travels_party_mediator_party(api: RelayAPI, relay_url: str) 
         delivered = await next_event(usa, "note.delivered", note=1)
         assert delivered["data"]["text"] == "Cap at 3.67"
         assert delivered["data"]["sender"] == "iran"
-        receipt = await next_event(iran, "note.receipt", note=1)
-        assert receipt["data"]["status"] == "delivered"
+        receipt = await next_event(iran, "note.receipt", note=1, status="delivered")
+        assert receipt["seq"] > delivered["seq"]
         # The recipient learns of the note only on delivery: nothing of it came earlier.
         journal = await api.journal(exercise, seats["usa"])
         assert [e["type"] for e in journal if e["data"].get("note") == 1] == ["note.delivered"]
