@@ -84,7 +84,10 @@ def parse_line(line: str, tags: list[str]) -> tuple[str, dict[str, Any]]:
         args = rest.split()
         if not args:
             raise LineError("hold N [UNTIL]")
-        until = float(args[1]) if len(args) > 1 else None
+        try:
+            until = float(args[1]) if len(args) > 1 else None
+        except ValueError:
+            raise LineError(f"hold N [UNTIL]: UNTIL is exercise seconds, got {args[1]!r}") from None
         return "hold", {"note": _note(args[0]), "until": until}
     if verb == "release":
         return "release", {"note": _note(rest)}

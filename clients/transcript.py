@@ -67,6 +67,12 @@ class Transcript:
             lines += [" " * 13 + line for line in wrapped]
         return lines
 
+    @staticmethod
+    def _with_terms(text: str, terms: dict[str, float]) -> str:
+        if not terms:
+            return text
+        return text + "  [" + ", ".join(f"{k}={v:g}" for k, v in terms.items()) + "]"
+
     def _describe(self, e: ev.Event) -> tuple[str | None, str | None]:  # noqa: C901 - a table
         m = self._mediator
         if isinstance(e, ev.ExerciseCreated):
@@ -96,15 +102,18 @@ class Transcript:
             what = e.kind if e.answer is None else f"reply ({e.answer}) to #{e.in_reply_to}"
             return f"{self.name(e.by)} writes note #{e.note}, {what}, for {m}", e.text
         if isinstance(e, ev.NoteHandedOver):
+            # The mediator learns the note here; whoever saw it written has read it already.
+            body = None if e.note in self._submitted else self._with_terms(e.text, e.terms)
+            what = e.kind if e.answer is None else f"reply ({e.answer}) to #{e.in_reply_to}"
             return (
-                f"#{e.note} handed to {m} in the {self.room(e.sender)}; "
+                f"#{e.note} ({what}) handed to {m} in the {self.room(e.sender)}; "
                 f"reading takes {span(e.reading_s)}"
-            ), None
+            ), body
         if isinstance(e, ev.NoteRelayed):
-            how = "a PARAPHRASE of" if e.paraphrased else "verbatim"
-            return f"{m} will carry #{e.note} {how} to the {self.name(e.recipient)}", (
-                e.text if e.paraphrased else None
-            )
+            if e.paraphrased:
+                whom = self.name(e.recipient)
+                return f"{m} will carry a PARAPHRASE of #{e.note} to the {whom}", e.text
+            return f"{m} will carry #{e.note} verbatim to the {self.name(e.recipient)}", None
         if isinstance(e, ev.NoteHeld):
             until = f" until {clock(e.until)}" if e.until is not None else ""
             return f"{m} holds #{e.note}{until}", None

@@ -29,7 +29,7 @@ from relay.core import Exercise, Phase, RuleViolation, visible_to
 from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.journal import JournalFormatError, dumps, from_entry, parse_journal, to_entry
-from relay.replay import rebuild
+from relay.replay import first_mismatch, rebuild
 from relay.rng import seeded_streams
 from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord
 from schemas.scenario import Scenario
@@ -114,6 +114,7 @@ class LiveExercise:
         for entry in entries:
             self.clock.follow(from_entry(entry), entry.wall)
         self.lock = asyncio.Lock()
+        self._unsaved: list[ev.Event] = []  # produced, not yet durable (after a failed append)
         self.subscribers: set[Subscriber] = set()
         self._wake = asyncio.Event()
         self._timer: asyncio.Task[None] | None = None
@@ -155,7 +156,7 @@ class LiveExercise:
     async def _apply(self, command: cmd.Command) -> list[ev.Event]:
         error: RuleViolation | None = None
         try:
-            self.core.handle(command, self.clock.now())
+            self.core.handle(command, self.now())
         except RuleViolation as refused:
             error = refused
         # Timers that fired on the way to now stand even when the command was refused.
@@ -165,14 +166,33 @@ class LiveExercise:
             raise error
         return events
 
+    def now(self) -> float:
+        """Exercise time for the next input: the clock, never behind what the core has seen.
+
+        (A timer that ends or pauses the talks freezes the clock at its due time, which can be
+        a moment before the wake-up the core was advanced to.)
+        """
+        return max(self.clock.now(), self.core.now)
+
     async def _commit(self, events: list[ev.Event] | None = None) -> list[ev.Event]:
-        """Make the core's new events durable, then publish them. Call with the lock held."""
-        events = self.core.events() if events is None else events
+        """Make the core's new events durable, then publish them. Call with the lock held.
+
+        If the store refuses, the core is rebuilt from the entries already committed, so it
+        never runs ahead of the journal; what the rebuild produces beyond them (timers due
+        meanwhile) is offered again on the next commit, and the caller gets the error.
+        """
+        events = self._unsaved + (self.core.events() if events is None else events)
+        self._unsaved = []
         if not events:
             return events
         wall = self.clock.wall()
         entries = [to_entry(event, wall) for event in events]
-        await self.store.append(self.id, entries)
+        try:
+            await self.store.append(self.id, entries)
+        except Exception:
+            self.core, produced = rebuild(self.entries)
+            self._unsaved = produced[len(self.entries) :]
+            raise
         self.entries.extend(entries)
         for event, entry in zip(events, entries, strict=True):
             self.clock.follow(event, wall)
@@ -234,7 +254,7 @@ class LiveExercise:
                 continue
             try:
                 async with self.lock:
-                    self.core.advance(self.clock.now())
+                    self.core.advance(self.now())
                     await self._commit()
             except Exception:  # a store outage must not kill the timeline silently
                 log.exception("exercise %s: timer step failed; retrying", self.id)
@@ -344,7 +364,7 @@ class ExerciseHub:
         async with live.lock:
             await live._commit(missed)
             if core.phase is Phase.RUNNING:
-                core.advance(max(core.now, live.clock.now()))
+                core.advance(live.now())
             await live._commit()
         live.start_timers()
         return live
@@ -353,9 +373,14 @@ class ExerciseHub:
         """Load every unfinished exercise so its timers run again; returns how many."""
         count = 0
         for record in await self.store.list_exercises():
-            if record.status != Phase.ENDED.value and record.id not in self._live:
+            if record.status == Phase.ENDED.value or record.id in self._live:
+                continue
+            try:
                 await self.get(record.id)
-                count += 1
+            except Exception:  # one bad journal must not keep the relay from serving the rest
+                log.exception("exercise %s could not be recovered; it stays stopped", record.id)
+                continue
+            count += 1
         return count
 
     async def authenticate(self, exercise_id: str, token: str) -> SeatRecord | None:
@@ -371,15 +396,9 @@ class ExerciseHub:
 
 
 def _check_faithful(exercise_id: str, entries: list[Entry], produced: list[ev.Event]) -> None:
-    for recorded, event in zip(entries, produced, strict=False):
-        again = to_entry(event)
-        if (recorded.type, recorded.at, recorded.data) != (again.type, again.at, again.data):
-            raise RuntimeError(
-                f"exercise {exercise_id}: journal event {recorded.seq} does not replay "
-                f"({recorded.type} vs {again.type}); refusing to run it"
-            )
-    if len(produced) < len(entries):
-        raise RuntimeError(f"exercise {exercise_id}: journal does not replay past {len(produced)}")
+    mismatch = first_mismatch(entries, produced)
+    if mismatch is not None:
+        raise RuntimeError(f"exercise {exercise_id}: the journal does not replay: {mismatch}")
 
 
 def _positive(value: object, default: float) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from relay.core import Exercise, RuleViolation
+from relay.core import Exercise, ShuttleError
 from relay.core import events as ev
 from relay.core.commands import command_for
 from relay.journal import from_entry, to_entry
@@ -18,7 +18,7 @@ from relay.rng import seeded_streams
 from relay.store.base import Entry
 from schemas.scenario import Scenario
 
-__all__ = ["Mismatch", "core_from_created", "rebuild", "verify"]
+__all__ = ["Mismatch", "core_from_created", "first_mismatch", "rebuild", "verify"]
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,8 @@ def core_from_created(created: ev.ExerciseCreated) -> Exercise:
 def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
     """Re-execute a journal's inputs; returns the core and every event it produced.
 
-    A refused input (possible only in an edited journal) stops the re-execution there.
+    An input the core refuses (possible only in an edited journal: a rule broken, time run
+    backwards) stops the re-execution there.
     """
     first = from_entry(entries[0])
     if not isinstance(first, ev.ExerciseCreated):
@@ -53,7 +54,7 @@ def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
             continue
         try:
             core.handle(command_for(event), event.at)
-        except RuleViolation:
+        except ShuttleError:
             produced.extend(core.events())
             return core, produced
         produced.extend(core.events())
@@ -66,6 +67,11 @@ def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
 def verify(entries: Sequence[Entry]) -> Mismatch | None:
     """The first event where re-execution differs from the record, or ``None``."""
     _, produced = rebuild(entries)
+    return first_mismatch(entries, produced)
+
+
+def first_mismatch(entries: Sequence[Entry], produced: Sequence[ev.Event]) -> Mismatch | None:
+    """Compare recorded entries with re-executed events (extra produced events are fine)."""
     for recorded, event in zip(entries, produced, strict=False):
         actual = to_entry(event)
         if (recorded.seq, recorded.at, recorded.type, recorded.data) != (

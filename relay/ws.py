@@ -51,7 +51,7 @@ def error_frame(frame_id: str | None, code: str, message: str) -> str:
 def describe_validation(error: ValidationError) -> str:
     parts = []
     for item in error.errors()[:5]:
-        where = ".".join(str(p) for p in item["loc"] if not isinstance(p, int) or True)
+        where = ".".join(str(p) for p in item["loc"]) or "frame"
         parts.append(f"{where}: {item['msg']}")
     return "; ".join(parts)
 

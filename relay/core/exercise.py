@@ -167,7 +167,9 @@ class Exercise:
             cmd.Decline: self._send_back,
             cmd.Travel: self._travel,
         }
-        self._emit(ev.ExerciseCreated, scenario=scenario.model_dump(mode="json"), seed=seed)
+        # What the author set, not the defaults: journals stay valid when defaults are added.
+        written = scenario.model_dump(mode="json", exclude_unset=True)
+        self._emit(ev.ExerciseCreated, scenario=written, seed=seed)
 
     # ------------------------------------------------------------------ inputs
 

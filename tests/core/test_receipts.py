@@ -45,6 +45,4 @@ def test_the_sender_is_told_what_the_rule_says(receipts: str | None, told: list)
     ]
     assert receipts_seen == told
     assert all(e.note == note for e in events if isinstance(e, ev.NoteReceipt))
-    assert not any(
-        isinstance(e, ev.NoteReceipt) and visible_to("usa", "party", e) for e in events
-    )
+    assert not any(isinstance(e, ev.NoteReceipt) and visible_to("usa", "party", e) for e in events)

@@ -1,0 +1,131 @@
+"""Regressions of the live driver and replay, driven with a manual wall clock (no sleeps)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import pytest
+
+from relay.core import WrongState
+from relay.core import commands as cmd
+from relay.journal import to_entry
+from relay.live import ExerciseHub
+from relay.replay import verify
+from relay.store import Entry, MemoryStore
+from relay.store.base import StoreError
+from schemas.scenario import parse_scenario
+from tests.conftest import quick_scenario
+
+
+class Wall:
+    def __init__(self) -> None:
+        self.t = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class FlakyStore(MemoryStore):
+    """Refuses the next ``fail`` appends, as a database outage would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail = 0
+
+    async def append(self, exercise_id: str, entries: Sequence[Entry]) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise StoreError("database unavailable")
+        await super().append(exercise_id, entries)
+
+
+async def hub_with(store: MemoryStore, wall: Wall, **scenario: object) -> tuple:
+    hub = ExerciseHub(store, wall)
+    live, tokens = await hub.create(parse_scenario(quick_scenario(**scenario)), seed=1)
+    await live.stop_timers()  # the test wakes the exercise by hand
+    await live.command(cmd.Start(by="facilitator"))
+    return hub, live
+
+
+@pytest.mark.asyncio
+async def test_commands_after_a_timer_ended_the_talks_are_refused_not_crashed() -> None:
+    wall = Wall()
+    hub, live = await hub_with(MemoryStore(), wall, deadline=100.0)
+    wall.t += 150.0  # the deadline (t=100) is woken late, at t=150
+    async with live.lock:
+        live.core.advance(live.now())
+        await live._commit()
+    assert live.core.outcome is not None and live.core.outcome.at == 100.0
+    with pytest.raises(WrongState, match="ended"):
+        await live.command(cmd.Pause(by="facilitator"))
+    await hub.close()
+
+
+@pytest.mark.asyncio
+async def test_a_failed_append_acknowledges_nothing_and_loses_nothing() -> None:
+    store, wall = FlakyStore(), Wall()
+    hub, live = await hub_with(store, wall)
+    note = cmd.Submit(by="iran", client_id="n1", kind="statement", text="hello")
+    store.fail = 1
+    with pytest.raises(StoreError):
+        await live.submit_once(note)
+    # the core did not run ahead of the journal: the retry is a fresh, stored note
+    number, fresh = await live.submit_once(note)
+    assert (number, fresh) == (1, True)
+    stored = await store.read(live.id)
+    assert [e.type for e in stored].count("note.submitted") == 1
+    assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
+    assert verify(stored) is None
+    await hub.close()
+
+
+@pytest.mark.asyncio
+async def test_an_unrecoverable_exercise_does_not_stop_the_others() -> None:
+    store, wall = MemoryStore(), Wall()
+    hub, good = await hub_with(store, wall)
+    await hub.close()
+    # a second exercise whose journal records an arrival no re-execution can produce
+    created = good.entries[0]
+    record = dataclasses.replace(good.record, id="ex-broken", status="running")
+    await store.create_exercise(record, [])
+    await store.append(
+        "ex-broken", [created, Entry(seq=2, at=5.0, type="mediator.arrived", data={"room": "usa"})]
+    )
+    again = ExerciseHub(store, wall)
+    assert await again.recover() == 1  # the good one; the broken one is logged and left
+    assert await again.get(good.id) is not None
+    await again.close()
+
+
+def test_a_journal_without_later_scenario_fields_still_verifies() -> None:
+    from relay.core import Exercise
+    from relay.rng import seeded_streams
+
+    data = quick_scenario()
+    del data["rules"]
+    scenario = parse_scenario(data)
+    core = Exercise(scenario, seed=3, rng=seeded_streams(3))
+    core.handle(cmd.Start(by="facilitator"), 0.0)
+    core.handle(cmd.Submit(by="iran", client_id="a", kind="statement", text="x"), 1.0)
+    core.advance(100.0)
+    entries = [to_entry(e) for e in core.events()]
+    created = entries[0].data["scenario"]
+    assert "rules" not in created and "jitter" not in str(created), "defaults are not written"
+    assert verify(entries) is None
+
+
+def test_an_input_moved_back_in_time_is_a_mismatch_not_a_crash() -> None:
+    from relay.core import Exercise
+    from relay.rng import seeded_streams
+
+    core = Exercise(parse_scenario(quick_scenario()), seed=3, rng=seeded_streams(3))
+    core.handle(cmd.Start(by="facilitator"), 0.0)
+    core.handle(cmd.Submit(by="iran", client_id="a", kind="statement", text="x"), 5.0)
+    core.handle(cmd.Submit(by="iran", client_id="b", kind="statement", text="y"), 9.0)
+    entries = [to_entry(e) for e in core.events()]
+    index = max(i for i, e in enumerate(entries) if e.type == "note.submitted")
+    entries[index] = dataclasses.replace(entries[index], at=1.0)
+    mismatch = verify(entries)
+    # re-execution stops at the impossible input; the first event it cannot reproduce is named
+    assert mismatch is not None and mismatch.seq <= entries[index].seq
