@@ -1,0 +1,252 @@
+"""Network benchmarks: each starts its server subprocess, then a load-generator process.
+
+The relay runs with its durable SQLite journal in a temporary directory; the forwarder is the
+bare baseline of :mod:`benchmarks.forwarder`. Load comes from :mod:`benchmarks.loadgen`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks import loadgen
+from benchmarks._common import log, median, percentile, run_in_process, running_server
+
+__all__ = ["NetConfig", "idle_memory", "latency", "throughput", "timer_lateness"]
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    reps: int = 3
+    pairs: int = 32
+    window: int = loadgen.WINDOW
+    warmup_s: float = 0.5
+    duration_s: float = 3.0
+    latency_samples: int = 1000
+    latency_warmup: int = 100
+    idle_connections: int = 500
+    idle_warm: int = 20
+    timer_exercises: int = 500
+    timer_window_s: float = 5.0
+    timer_warmup_s: float = 2.0
+    timer_gap_s: tuple[float, float] = (0.5, 2.5)
+    timer_travel_s: tuple[float, float] = (1.0, 3.0)
+    profile_dir: Path | None = None
+    profile_s: float = 8.0
+
+
+QUICK = NetConfig(
+    reps=1,
+    pairs=4,
+    warmup_s=0.2,
+    duration_s=0.6,
+    latency_samples=100,
+    latency_warmup=10,
+    idle_connections=40,
+    idle_warm=4,
+    timer_exercises=12,
+    timer_window_s=1.5,
+    timer_warmup_s=0.5,
+    timer_gap_s=(0.2, 0.6),
+    timer_travel_s=(0.2, 0.5),
+)
+
+
+def throughput(cfg: NetConfig) -> dict[str, float]:
+    out: dict[str, float] = {}
+    runs = [("forwarder", True), ("relay", True), ("relay", False)]
+    for kind, durable in runs:
+        label = kind if durable else "relay (memory:// journal, diagnostic)"
+        with running_server(kind, durable=durable) as server:
+            log(
+                f"throughput/{label}: {cfg.pairs} pairs, window {cfg.window}, "
+                f"{cfg.reps} x {cfg.duration_s:g}s"
+            )
+            result = run_in_process(
+                loadgen.relay_throughput,
+                timeout=120 + cfg.reps * 40,
+                kind=kind,
+                base_url=server.base_url,
+                pairs=cfg.pairs,
+                window=cfg.window,
+                reps=cfg.reps,
+                warmup=cfg.warmup_s,
+                duration=cfg.duration_s,
+                server_pid=server.pid,
+            )
+            rate = median(result["rates"])
+            log(
+                f"throughput/{label}: reps {[round(r) for r in result['rates']]}/s; server CPU "
+                f"{median(result['server_cpu']):.2f}, load generator CPU "
+                f"{median(result['client_cpu']):.2f} (cores); "
+                f"{result['frames_per_note']:.2f} frames received per note"
+            )
+            if not durable:
+                out["relay_memory_journal_notes_per_s"] = rate
+                continue
+            name = "relay_notes_per_s" if kind == "relay" else "forwarder_msgs_per_s"
+            out[name] = rate
+            out[f"{kind}_server_cpu_cores"] = median(result["server_cpu"])
+            out[f"{kind}_loadgen_cpu_cores"] = median(result["client_cpu"])
+            if kind == "relay":
+                out["relay_frames_per_note"] = result["frames_per_note"]
+                if cfg.profile_dir is not None:
+                    profile_relay(server, cfg)
+    out["relay_throughput_ratio"] = out["relay_notes_per_s"] / out["forwarder_msgs_per_s"]
+    return out
+
+
+def profile_relay(server: Any, cfg: NetConfig) -> None:
+    """py-spy (GIL-holding samples) of the relay server under one more throughput run."""
+    assert cfg.profile_dir is not None
+    spy = shutil.which("py-spy")
+    if spy is None:
+        log("profile: py-spy not found (pip install py-spy); skipped")
+        return
+    cfg.profile_dir.mkdir(parents=True, exist_ok=True)
+    raw = cfg.profile_dir / "relay-throughput.pyspy.txt"
+    log(f"profile: py-spy on the relay (pid {server.pid}) for a {cfg.profile_s:g}s run -> {raw}")
+    recorder = subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--gil",
+            "--nonblocking",
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--output",
+            str(raw),
+            "--pid",
+            str(server.pid),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        run_in_process(
+            loadgen.relay_throughput,
+            timeout=180,
+            kind="relay",
+            base_url=server.base_url,
+            pairs=cfg.pairs,
+            window=cfg.window,
+            reps=1,
+            warmup=0.2,
+            duration=cfg.profile_s,
+            server_pid=server.pid,
+        )
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        try:
+            recorder.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            recorder.kill()
+            recorder.wait()
+    if raw.exists():
+        from benchmarks.pyspy_summary import summarise
+
+        summary = summarise(raw)
+        (cfg.profile_dir / "relay-throughput.summary.txt").write_text(summary)
+        log("profile summary:\n" + summary)
+    else:
+        log("profile: py-spy wrote nothing (ptrace not permitted?)")
+
+
+def latency(cfg: NetConfig) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for kind in ("forwarder", "relay"):
+        with running_server(kind) as server:
+            log(f"latency/{kind}: one note at a time, {cfg.reps} x {cfg.latency_samples} samples")
+            result = run_in_process(
+                loadgen.relay_latency,
+                timeout=60 + cfg.reps * 60,
+                kind=kind,
+                base_url=server.base_url,
+                samples=cfg.latency_samples,
+                reps=cfg.reps,
+                warmup=cfg.latency_warmup,
+            )
+            p50 = median([percentile(run, 50) for run in result["runs"]])
+            p99 = median([percentile(run, 99) for run in result["runs"]])
+            log(f"latency/{kind}: p50 {p50:.0f} us, p99 {p99:.0f} us")
+            prefix = "relay_added_latency" if kind == "relay" else "forwarder_latency"
+            out[f"{prefix}_p50_us"] = p50
+            out[f"{prefix}_p99_us"] = p99
+    out["relay_latency_p99_ratio"] = (
+        out["relay_added_latency_p99_us"] / out["forwarder_latency_p99_us"]
+    )
+    return out
+
+
+def idle_memory(cfg: NetConfig) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for kind in ("forwarder", "relay"):
+        per: list[float] = []
+        for rep in range(cfg.reps):
+            with running_server(kind) as server:
+                result = run_in_process(
+                    loadgen.idle_connections,
+                    timeout=180,
+                    kind=kind,
+                    base_url=server.base_url,
+                    server_pid=server.pid,
+                    count=cfg.idle_connections,
+                    warm=cfg.idle_warm,
+                )
+            per.append(result["per_connection_kib"])
+            log(
+                f"memory/{kind} rep {rep + 1}: RSS {result['before_kib']} -> "
+                f"{result['after_kib']} KiB for {cfg.idle_connections} idle connections"
+            )
+        name = "seat_connection_kib" if kind == "relay" else "forwarder_connection_kib"
+        out[name] = median(per)
+    out["seat_connection_ratio"] = out["seat_connection_kib"] / out["forwarder_connection_kib"]
+    return out
+
+
+def timer_lateness(cfg: NetConfig) -> dict[str, float]:
+    with running_server("relay") as server:
+        total = cfg.timer_warmup_s + cfg.reps * cfg.timer_window_s
+        log(
+            f"timers: {cfg.timer_exercises} live exercises at speed 1, travel "
+            f"{cfg.timer_travel_s[0]:g}-{cfg.timer_travel_s[1]:g}s, notes for {total:g}s"
+        )
+        result = run_in_process(
+            loadgen.timer_lateness,
+            timeout=240 + total * 2,
+            base_url=server.base_url,
+            exercises=cfg.timer_exercises,
+            reps=cfg.reps,
+            window=cfg.timer_window_s,
+            warmup=cfg.timer_warmup_s,
+            gap=cfg.timer_gap_s,
+            travel=cfg.timer_travel_s,
+        )
+    if not result["drained"] or result["undelivered"]:
+        raise RuntimeError(f"timers: {result['undelivered']} notes were never delivered")
+    server_ms = [r for r in result["server_ms"] if r]
+    client_ms = [r for r in result["client_ms"] if r]
+    if not server_ms:
+        raise RuntimeError("timers: no delivery fell in a measurement window")
+    out = {
+        "timer_lateness_p50_ms": median([percentile(r, 50) for r in server_ms]),
+        "timer_lateness_p99_ms": median([percentile(r, 99) for r in server_ms]),
+        "timer_lateness_max_ms": median([max(r) for r in server_ms]),
+        "timer_client_lateness_p50_ms": median([percentile(r, 50) for r in client_ms]),
+        "timer_client_lateness_p99_ms": median([percentile(r, 99) for r in client_ms]),
+        "timer_exercises": float(result["exercises"]),
+        "timer_deliveries": float(sum(len(r) for r in server_ms)),
+    }
+    log(
+        f"timers: set-up {result['setup_s']:.1f}s, {result['notes']} notes; per window p99 "
+        f"{[round(percentile(r, 99), 2) for r in server_ms]} ms (server), "
+        f"{[round(percentile(r, 99), 2) for r in client_ms]} ms (client); worst "
+        f"{[round(w, 1) for w, _ in result['worst'][:5]]} ms"
+    )
+    return out
