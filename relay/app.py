@@ -6,6 +6,7 @@ kept on ``app.state``, so tests can build as many independent apps as they like.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None, store: JournalStore | None = No
         recovered = await hub.recover()
         if recovered:
             log.info("recovered %d unfinished exercise(s) from the journal", recovered)
+        # Journals and cores are long-lived: keep them out of the cyclic collector's full
+        # passes, which otherwise pause every timer for 100+ ms (docs/performance.md).
+        gc.freeze()
         try:
             yield
         finally:

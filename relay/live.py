@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import logging
 import secrets
@@ -194,6 +195,7 @@ class LiveExercise:
             self._unsaved = produced[len(self.entries) :]
             raise
         self.entries.extend(entries)
+        _keep_out_of_full_collections(len(entries))
         for event, entry in zip(events, entries, strict=True):
             self.clock.follow(event, wall)
             self._publish(event, entry)
@@ -298,6 +300,7 @@ class ExerciseHub:
             await live._commit()
         self._live[exercise_id] = live
         live.start_timers()
+        gc.freeze()  # see relay/app.py: long-lived state stays out of full collections
         return live, tokens
 
     async def import_journal(self, text: str) -> tuple[LiveExercise, dict[str, str]]:
@@ -347,6 +350,7 @@ class ExerciseHub:
                 if record is None:
                     return None
                 self._live[exercise_id] = await self.load(record)
+                gc.freeze()
         return self._live[exercise_id]
 
     async def load(self, record: ExerciseRecord) -> LiveExercise:
@@ -399,6 +403,24 @@ def _check_faithful(exercise_id: str, entries: list[Entry], produced: list[ev.Ev
     mismatch = first_mismatch(entries, produced)
     if mismatch is not None:
         raise RuntimeError(f"exercise {exercise_id}: the journal does not replay: {mismatch}")
+
+
+_FREEZE_EVERY = 2_000
+_appended_since_freeze = 0
+
+
+def _keep_out_of_full_collections(appended: int) -> None:
+    """Move the journal (and everything else long-lived) out of the cyclic GC's reach.
+
+    Full collections walk every tracked object; with hundreds of live journals that pauses
+    every timer for 100+ ms (docs/performance.md). What is in memory here lives as long as its
+    exercise, so it is frozen every few thousand entries.
+    """
+    global _appended_since_freeze
+    _appended_since_freeze += appended
+    if _appended_since_freeze >= _FREEZE_EVERY:
+        _appended_since_freeze = 0
+        gc.freeze()
 
 
 def _positive(value: object, default: float) -> float:

@@ -178,6 +178,9 @@ class Exercise:
         self._advance_to(now)
         self._handlers[type(command)](command)
         self._settle()
+        # What the command made due at this very moment (zero-delay legs) happens in the same
+        # step, so drivers commit once per input.
+        self._advance_to(now)
 
     def advance(self, now: float) -> None:
         """The driver's wake-up: fire every timer due at or before ``now``."""
