@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
 from fastapi.responses import PlainTextResponse
 
-from relay.core import RuleViolation
+from relay.core import ShuttleError
 from relay.core import commands as cmd
 from relay.journal import JournalFormatError
 from relay.live import ExerciseHub, LiveExercise
@@ -139,7 +139,7 @@ async def control(action: str, live: Live, seat: Facilitator) -> dict[str, Any]:
         )
     try:
         await live.command(command(by=seat.seat))
-    except RuleViolation as refused:
+    except ShuttleError as refused:
         raise HTTPException(refused.status, str(refused)) from None
     return summary(live.core, live.id, live.record.title, seat.role)
 

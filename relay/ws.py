@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from relay.core import RuleViolation
+from relay.core import ShuttleError
 from relay.core import commands as cmd
 from relay.journal import dumps
 from relay.live import ExerciseHub, LiveExercise, Subscriber
@@ -181,5 +181,5 @@ async def _answer(live: LiveExercise, seat: str, frame: Any, frame_id: str | Non
             )
         await live.command(command)
         return dumps({"type": "ack", "id": frame_id, "seq": live.core.last_seq})
-    except RuleViolation as refused:
+    except ShuttleError as refused:  # a rule broken, or (never expected) our own misuse
         return error_frame(frame_id, refused.code, str(refused))
