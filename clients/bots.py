@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from relay.core import commands as cmd
 from relay.core import events as ev
-from relay.core.latency import Rng
+from relay.core.latency import Rng, RngFactory
 from relay.sim import Intent
 from schemas.scenario import Scenario
 
@@ -161,10 +161,9 @@ class ConcessionBot:
         return f"{lead}: " + "; ".join(parts) + "."
 
 
-def default_bots(scenario: Scenario, streams: object) -> list[ConcessionBot]:
-    """One concession bot per party; the first party opens. ``streams`` is an RngFactory."""
-    factory = streams  # typed loosely to keep this module free of the driver's imports
+def default_bots(scenario: Scenario, streams: RngFactory) -> list[ConcessionBot]:
+    """One concession bot per party, each with its own seeded stream; the first party opens."""
     return [
-        ConcessionBot(scenario, party.id, factory(f"bot:{party.id}"), opens=index == 0)  # type: ignore[operator]
+        ConcessionBot(scenario, party.id, streams(f"bot:{party.id}"), opens=index == 0)
         for index, party in enumerate(scenario.parties)
     ]

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from relay.journal import JournalFormatError, read_journal, write_journal
+from relay.journal import JournalFormatError, journal_header, read_journal, write_journal
 from schemas.scenario import Scenario, ScenarioError, load_scenario, sample_scenario_path
 
 app = typer.Typer(
@@ -203,14 +203,7 @@ async def _export(exercise: str, database: str | None) -> str:
         if record is None:
             raise _fail(f"no exercise {exercise} in {database or default_database_url()}")
         buffer = StringIO()
-        header = {
-            "id": record.id,
-            "title": record.title,
-            "seed": record.seed,
-            "speed": record.speed,
-            "created_wall": record.created_wall,
-        }
-        write_journal(buffer, await store.read(exercise), header)
+        write_journal(buffer, await store.read(exercise), journal_header(record))
         return buffer.getvalue()
     finally:
         await store.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 import uvicorn
 
 from clients.bots import ConcessionBot
-from clients.sdk import ConnectionLost, Refused, RelayAPI, SeatClient
+from clients.sdk import ConnectionLost, Refused, RelayAPI, SeatClient, event_of
 from clients.transcript import Transcript
 from relay.app import create_app
 from relay.core import events as ev
@@ -57,20 +58,13 @@ async def running_relay(database_url: str):  # type: ignore[no-untyped-def]
         await task
 
 
-def event_of(frame: dict[str, Any]) -> ev.Event:
-    return ev.event_from_data(frame["event"], frame["seq"], frame["at"], frame["data"])
-
-
 async def play_bot(seat: SeatClient, bot: ConcessionBot, speed: float) -> None:
     """Drive a bot over a live connection: observe visible events, act after thinking."""
     moves: set[asyncio.Task[Any]] = set()
 
     async def later(delay: float, command: Any) -> None:
         await asyncio.sleep(delay / speed)
-        fields = {
-            k: getattr(command, k)
-            for k in ("client_id", "kind", "text", "tags", "terms", "in_reply_to", "answer")
-        }
+        fields = {k: v for k, v in dataclasses.asdict(command).items() if k != "by"}
         with contextlib.suppress(Refused, ConnectionLost):  # e.g. the talks ended meanwhile
             await seat.submit(**fields)
 

@@ -23,7 +23,9 @@ from typing import Any
 import httpx
 import websockets
 
-__all__ = ["ConnectionLost", "Refused", "RelayAPI", "SeatClient", "ws_url"]
+from relay.core import events as ev
+
+__all__ = ["ConnectionLost", "Refused", "RelayAPI", "SeatClient", "event_of", "ws_url"]
 
 
 class Refused(Exception):
@@ -37,6 +39,11 @@ class Refused(Exception):
 
 class ConnectionLost(Exception):
     """The websocket closed while a request was waiting for its answer."""
+
+
+def event_of(frame: dict[str, Any]) -> ev.Event:
+    """The core event an ``event`` frame carries."""
+    return ev.event_from_data(frame["event"], frame["seq"], frame["at"], frame["data"])
 
 
 def ws_url(base_url: str, exercise_id: str) -> str:

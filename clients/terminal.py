@@ -8,8 +8,7 @@ import shlex
 import sys
 from typing import Any
 
-from clients.demo import event_of
-from clients.sdk import ConnectionLost, Refused, SeatClient
+from clients.sdk import ConnectionLost, Refused, SeatClient, event_of
 from clients.transcript import Transcript
 
 __all__ = ["parse_line", "play"]

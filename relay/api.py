@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
@@ -9,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from relay.core import ShuttleError
 from relay.core import commands as cmd
-from relay.journal import JournalFormatError
+from relay.journal import JournalFormatError, write_journal
 from relay.live import ExerciseHub, LiveExercise
 from relay.store import SeatRecord
 from relay.views import scenario_view, summary
@@ -121,21 +122,13 @@ async def get_exercise(live: Live, seat: Seat) -> dict[str, Any]:
     return out
 
 
-_CONTROLS: dict[str, type[cmd.Command]] = {
-    "start": cmd.Start,
-    "pause": cmd.Pause,
-    "resume": cmd.Resume,
-    "end": cmd.End,
-}
-
-
 @router.post("/exercises/{exercise_id}/{action}")
 async def control(action: str, live: Live, seat: Facilitator) -> dict[str, Any]:
     """``start``, ``pause``, ``resume`` or ``end`` the exercise (facilitator only)."""
-    command = _CONTROLS.get(action)
+    command = cmd.CONTROLS.get(action)
     if command is None:
         raise HTTPException(
-            status.HTTP_404_NOT_FOUND, f"no action {action!r}; use {list(_CONTROLS)}"
+            status.HTTP_404_NOT_FOUND, f"no action {action!r}; use {list(cmd.CONTROLS)}"
         )
     try:
         await live.command(command(by=seat.seat))
@@ -153,10 +146,6 @@ async def journal(live: Live, seat: Seat, after: int = 0) -> list[dict[str, Any]
 @router.get("/exercises/{exercise_id}/export", response_class=PlainTextResponse)
 async def export(live: Live, seat: Facilitator) -> Response:
     """The whole journal as JSON Lines (lossless; ``POST /exercises/import`` reads it)."""
-    from io import StringIO
-
-    from relay.journal import write_journal
-
     out = StringIO()
     write_journal(out, live.entries, live.header())
     return Response(out.getvalue(), media_type="application/x-ndjson")

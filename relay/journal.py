@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from relay.core import events as ev
-from relay.store.base import Entry
+from relay.store.base import Entry, ExerciseRecord
 
 __all__ = [
     "FORMAT",
@@ -23,6 +23,7 @@ __all__ = [
     "dumps",
     "parse_journal",
     "from_entry",
+    "journal_header",
     "read_journal",
     "to_entry",
     "write_journal",
@@ -39,6 +40,17 @@ class JournalFormatError(ValueError):
 class JournalFile:
     entries: list[Entry]
     exercise: dict[str, Any] = field(default_factory=dict)
+
+
+def journal_header(record: ExerciseRecord) -> dict[str, Any]:
+    """What a journal file says about its exercise besides the entries."""
+    return {
+        "id": record.id,
+        "title": record.title,
+        "seed": record.seed,
+        "speed": record.speed,
+        "created_wall": record.created_wall,
+    }
 
 
 def to_entry(event: ev.Event, wall: float | None = None) -> Entry:

@@ -29,7 +29,14 @@ from typing import Any
 from relay.core import Exercise, Phase, RuleViolation, visible_to
 from relay.core import commands as cmd
 from relay.core import events as ev
-from relay.journal import JournalFormatError, dumps, from_entry, parse_journal, to_entry
+from relay.journal import (
+    JournalFormatError,
+    dumps,
+    from_entry,
+    journal_header,
+    parse_journal,
+    to_entry,
+)
 from relay.replay import first_mismatch, rebuild
 from relay.rng import seeded_streams
 from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord
@@ -126,15 +133,7 @@ class LiveExercise:
         return self.record.id
 
     def header(self) -> dict[str, Any]:
-        """What a journal file says about its exercise besides the entries."""
-        r = self.record
-        return {
-            "id": r.id,
-            "title": r.title,
-            "seed": r.seed,
-            "speed": r.speed,
-            "created_wall": r.created_wall,
-        }
+        return journal_header(self.record)
 
     # ------------------------------------------------------------------ inputs
 

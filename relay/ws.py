@@ -36,12 +36,6 @@ _COMMANDS: dict[str, type[cmd.Command]] = {
     "decline": cmd.Decline,
     "travel": cmd.Travel,
 }
-_CONTROLS: dict[str, type[cmd.Command]] = {
-    "start": cmd.Start,
-    "pause": cmd.Pause,
-    "resume": cmd.Resume,
-    "end": cmd.End,
-}
 
 
 def error_frame(frame_id: str | None, code: str, message: str) -> str:
@@ -163,7 +157,7 @@ async def _answer(live: LiveExercise, seat: str, frame: Any, frame_id: str | Non
         return error_frame(frame_id, "already_joined", "hello is sent once per connection")
     try:
         if isinstance(frame, wire.Control):
-            await live.command(_CONTROLS[frame.action](by=seat))
+            await live.command(cmd.CONTROLS[frame.action](by=seat))
             return dumps({"type": "ack", "id": frame_id, "seq": live.core.last_seq})
         fields = frame.model_dump(exclude={"type", "id"})
         command = _COMMANDS[frame.type](by=seat, **fields)

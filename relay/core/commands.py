@@ -14,6 +14,7 @@ from . import events as ev
 
 __all__ = [
     "ANSWERS",
+    "CONTROLS",
     "KINDS",
     "Command",
     "Decline",
@@ -110,6 +111,9 @@ class Decline(Command):
 class Travel(Command):
     destination: str
 
+
+CONTROLS: dict[str, type[Command]] = {"start": Start, "pause": Pause, "resume": Resume, "end": End}
+"""The facilitator's controls by name (REST path and websocket ``control`` frame)."""
 
 EVENT_OF: dict[type[Command], type[ev.Event]] = {
     Start: ev.ExerciseStarted,
