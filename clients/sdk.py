@@ -17,7 +17,9 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections.abc import AsyncIterator
+import random
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -25,7 +27,16 @@ import websockets
 
 from relay.core import events as ev
 
-__all__ = ["ConnectionLost", "Refused", "RelayAPI", "SeatClient", "event_of", "ws_url"]
+__all__ = [
+    "Backoff",
+    "ConnectionLost",
+    "Refused",
+    "RelayAPI",
+    "Resumed",
+    "SeatClient",
+    "event_of",
+    "ws_url",
+]
 
 
 class Refused(Exception):
@@ -54,8 +65,14 @@ def ws_url(base_url: str, exercise_id: str) -> str:
 
 
 class RelayAPI:
-    def __init__(self, base_url: str, *, timeout: float = 30.0) -> None:
+    """The relay's REST endpoints. ``admin_token`` is the relay's own (``SHUTTLE_ADMIN_TOKEN``),
+    sent to create, import and list exercises; seat tokens are passed per call."""
+
+    def __init__(
+        self, base_url: str, *, timeout: float = 30.0, admin_token: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.admin_token = admin_token
         self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
 
     async def __aenter__(self) -> RelayAPI:
@@ -89,7 +106,18 @@ class RelayAPI:
         title: str | None = None,
     ) -> dict[str, Any]:
         body = {"scenario": scenario, "seed": seed, "speed": speed, "title": title}
-        result: dict[str, Any] = await self._call("POST", "/exercises", json=body)
+        result: dict[str, Any] = await self._call("POST", "/exercises", self.admin_token, json=body)
+        return result
+
+    async def list_exercises(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._call("GET", "/exercises", self.admin_token)
+        return result
+
+    async def revoke(self, exercise_id: str, seat: str, token: str) -> dict[str, Any]:
+        """Revoke ``seat``'s token (``token`` is the facilitator's)."""
+        result: dict[str, Any] = await self._call(
+            "POST", f"/exercises/{exercise_id}/seats/{seat}/revoke", token
+        )
         return result
 
     async def control(self, exercise_id: str, action: str, token: str) -> dict[str, Any]:
@@ -112,45 +140,124 @@ class RelayAPI:
         return str(await self._call("GET", f"/exercises/{exercise_id}/export", token))
 
     async def import_journal(self, text: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call("POST", "/exercises/import", content=text)
+        result: dict[str, Any] = await self._call(
+            "POST", "/exercises/import", self.admin_token, content=text
+        )
         return result
 
 
-class SeatClient:
-    """One seat's live connection: send requests, iterate over visible events."""
+@dataclass
+class Backoff:
+    """Waits between reconnection attempts: exponential, capped, with full jitter.
 
-    def __init__(self, ws: Any, welcome: dict[str, Any]) -> None:
-        self._ws = ws
-        self.welcome = welcome
-        self.seat: str = welcome["seat"]
-        self.role: str = welcome["role"]
-        self.last_seq: int = welcome["resumed_after"]
+    Attempt ``n`` (from 0) waits a random time in ``[0, min(maximum, initial * factor**n)]``,
+    so that clients dropped together do not come back together.
+    """
+
+    initial: float = 0.2
+    factor: float = 2.0
+    maximum: float = 10.0
+    attempts: int | None = None  # None: keep trying until close()
+    rng: random.Random = field(default_factory=random.Random)
+
+    def delay(self, attempt: int) -> float:
+        return self.rng.uniform(0, min(self.maximum, self.initial * self.factor**attempt))
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A reconnection: after which ``seq`` the relay resumed, and whether it could do it whole."""
+
+    after: int
+    complete: bool
+    attempt: int
+
+
+_FINAL_CLOSES = {
+    1008,
+    1009,
+}  # refused (bad or revoked token, limits) or too big: retrying won't help
+
+
+class SeatClient:
+    """One seat's live connection: send requests, iterate over visible events.
+
+    With ``reconnect`` (the default) a dropped connection is re-opened with :class:`Backoff`
+    and resumed from the last ``seq`` seen, so :meth:`events` goes on without a gap or a
+    repeat. A ``submit`` waiting for its ``ack`` is sent again with the same ``client_id``
+    (the relay stores it once); any other waiting request fails with :class:`ConnectionLost`,
+    because sending a mediator's action twice is not harmless. A close with 1008 or 1009 is
+    final.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        exercise_id: str,
+        token: str,
+        *,
+        last_seq: int = 0,
+        reconnect: bool = True,
+        backoff: Backoff | None = None,
+        on_change: Callable[[str, Any], None] | None = None,
+    ) -> None:
+        self.url = ws_url(base_url, exercise_id)
+        self._token = token
+        self.last_seq = last_seq
+        self.reconnect = reconnect
+        self.backoff = backoff or Backoff()
+        self.on_change = on_change or (lambda what, detail: None)
+        self.welcome: dict[str, Any] = {}
+        self.seat = self.role = ""
+        self.resumes: list[Resumed] = []
+        self.close_code: int | None = None
+        self._ws: Any = None
+        self._connected = asyncio.Event()
+        self._closing = False
         self._ids = itertools.count(1)
-        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]] = {}
         self._events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.notices: list[dict[str, Any]] = []  # errors not tied to a request
-        self._reader = asyncio.create_task(self._read())
+        self._reader: asyncio.Task[None] | None = None
 
     @classmethod
     async def connect(
-        cls, base_url: str, exercise_id: str, token: str, *, last_seq: int = 0
+        cls, base_url: str, exercise_id: str, token: str, **options: Any
     ) -> SeatClient:
+        """Open the seat (``options`` as for the constructor).
+
+        Raises :class:`Refused` or ``OSError`` if the first attempt fails: a wrong address or
+        token is reported at once, not retried.
+        """
+        client = cls(base_url, exercise_id, token, **options)
+        await client._open()
+        client._reader = asyncio.create_task(client._run())
+        return client
+
+    async def _open(self) -> None:
         # permessage-deflate off: it triples CPU per frame for short JSON (DESIGN §3).
-        ws = await websockets.connect(
-            ws_url(base_url, exercise_id), compression=None, max_size=2**20
-        )
-        await ws.send(json.dumps({"type": "hello", "token": token, "last_seq": last_seq}))
-        first = json.loads(await ws.recv())
+        ws = await websockets.connect(self.url, compression=None, max_size=2**20)
+        hello = {"type": "hello", "token": self._token, "last_seq": self.last_seq}
+        await ws.send(json.dumps(hello))
+        try:
+            first = json.loads(await ws.recv())
+        except websockets.ConnectionClosed as closed:
+            raise Refused("closed", f"the relay closed the connection: {closed}") from None
         if first.get("type") != "welcome":
             await ws.close()
             raise Refused(first.get("code", "refused"), first.get("message", str(first)))
-        return cls(ws, first)
+        self._ws, self.welcome = ws, first
+        self.seat, self.role = first["seat"], first["role"]
+        self._connected.set()
 
     async def close(self) -> None:
-        await self._ws.close()
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._reader
+        self._closing = True
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
 
     async def __aenter__(self) -> SeatClient:
         return self
@@ -159,22 +266,29 @@ class SeatClient:
         await self.close()
 
     async def events(self) -> AsyncIterator[dict[str, Any]]:
-        """Event frames in journal order; ends when the connection closes."""
+        """Event frames in journal order, across reconnections; ends when the seat is closed."""
         while True:
             frame = await self._events.get()
             if frame is None:
+                self._events.put_nowait(None)  # a second iterator ends too
                 return
             yield frame
 
     async def request(self, frame: dict[str, Any]) -> dict[str, Any]:
         frame_id = str(next(self._ids))
+        frame = {**frame, "id": frame_id}
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[frame_id] = future
+        await self._connected.wait()
+        if self._ws is None:
+            raise ConnectionLost("the seat is closed")
+        self._pending[frame_id] = (frame, future)
         try:
-            await self._ws.send(json.dumps({**frame, "id": frame_id}))
+            await self._ws.send(json.dumps(frame))
         except websockets.ConnectionClosed as error:
-            self._pending.pop(frame_id, None)
-            raise ConnectionLost(str(error)) from None
+            if not (self.reconnect and frame["type"] == "submit"):
+                self._pending.pop(frame_id, None)
+                raise ConnectionLost(str(error)) from None
+            # else: it stays pending and is sent again once the seat is resumed
         answer = await future
         if answer["type"] == "error":
             raise Refused(answer["code"], answer["message"])
@@ -240,18 +354,66 @@ class SeatClient:
 
     # ------------------------------------------------------------------ reading
 
-    async def _read(self) -> None:
+    async def _run(self) -> None:
+        """Read until closed; after a drop, reconnect, resume and resend pending submits."""
+        try:
+            while True:
+                await self._read_until_closed()
+                if not await self._resume():
+                    return
+        finally:
+            self._ws = None
+            self._connected.set()  # wake waiting requests: they see the seat closed
+            self._fail_pending(lambda frame: True)
+            self._events.put_nowait(None)
+
+    async def _read_until_closed(self) -> None:
         try:
             async for raw in self._ws:
                 self._dispatch(json.loads(raw))
         except websockets.ConnectionClosed:
             pass
-        finally:
-            for future in self._pending.values():
+        self._connected.clear()
+        self.close_code = self._ws.close_code
+
+    async def _resume(self) -> bool:
+        """Reconnect with backoff; ``False`` when the seat is done for good."""
+        if self._closing or not self.reconnect or self.close_code in _FINAL_CLOSES:
+            return False
+        self._fail_pending(lambda frame: frame["type"] != "submit")
+        self.on_change("lost", self.close_code)
+        attempt = 0
+        while self.backoff.attempts is None or attempt < self.backoff.attempts:
+            await asyncio.sleep(self.backoff.delay(attempt))
+            attempt += 1
+            try:
+                await self._open()
+            except Refused as refused:
+                if refused.code in ("unauthorized", "unsupported_version"):
+                    self.close_code = 1008
+                    return False
+                self.on_change("retrying", attempt)
+                continue
+            except (OSError, websockets.InvalidHandshake, websockets.ConnectionClosed):
+                self.on_change("retrying", attempt)
+                continue
+            resumed = Resumed(
+                self.welcome["resumed_after"], self.welcome.get("resume_complete", True), attempt
+            )
+            self.resumes.append(resumed)
+            self.on_change("resumed", resumed)
+            for frame, _future in list(self._pending.values()):
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    await self._ws.send(json.dumps(frame))
+            return True
+        return False
+
+    def _fail_pending(self, which: Callable[[dict[str, Any]], bool]) -> None:
+        for frame_id, (frame, future) in list(self._pending.items()):
+            if which(frame):
+                del self._pending[frame_id]
                 if not future.done():
                     future.set_exception(ConnectionLost("connection closed"))
-            self._pending.clear()
-            self._events.put_nowait(None)
 
     def _dispatch(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
@@ -259,8 +421,8 @@ class SeatClient:
             self.last_seq = frame["seq"]
             self._events.put_nowait(frame)
             return
-        future = self._pending.pop(str(frame.get("id")), None)
-        if future is not None and not future.done():
-            future.set_result(frame)
+        pending = self._pending.pop(str(frame.get("id")), None)
+        if pending is not None and not pending[1].done():
+            pending[1].set_result(frame)
         elif kind == "error":
             self.notices.append(frame)

@@ -1,31 +1,109 @@
 """The relay service: ``create_app(settings)`` builds a FastAPI app with its own resources.
 
-Nothing lives at module level: the store and the exercise hub are built in ``lifespan`` and
-kept on ``app.state``, so tests can build as many independent apps as they like.
+Nothing lives at module level: the store, the exercise hub and the seat gate (the limits of
+docs/security.md) are built in ``lifespan`` and kept on ``app.state``, so tests can build as
+many independent apps as they like. The one process-wide thing is the log record factory that
+blanks seat tokens (:func:`redact_tokens_in_logs`), because logging itself is process-wide.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-from collections.abc import AsyncIterator
+import re
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, WebSocket
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relay.api import router
 from relay.live import ExerciseHub
 from relay.settings import Settings
 from relay.store import JournalStore, default_database_url, open_store
-from relay.ws import serve_seat
+from relay.ws import SeatGate, serve_seat
 
-__all__ = ["create_app"]
+__all__ = ["OriginAllowlist", "create_app", "redact_tokens_in_logs"]
 
 log = logging.getLogger("shuttle.relay")
 
+# A token in a hello frame (even one cut short by a library's debug log) or a bearer header.
+_TOKEN_PATTERNS = [
+    (re.compile(r'("token"\s*:\s*")[^"\\]*'), r"\1[redacted]"),
+    (re.compile(r"(\b[Bb]earer\s+)[^\s'\",]+"), r"\1[redacted]"),
+    (re.compile(r"(--token[= ])\S+"), r"\1[redacted]"),
+]
 
-def create_app(settings: Settings | None = None, store: JournalStore | None = None) -> FastAPI:
+
+def _redact(text: str) -> str:
+    for pattern, replacement in _TOKEN_PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_tokens_in_logs() -> None:
+    """Blank seat tokens in every log record of this process, whatever logger or handler.
+
+    Seat tokens never go into a URL (docs/security.md), but a library's debug log may print a
+    whole hello frame; the record factory sees every record before any handler does.
+    """
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "redacts_tokens", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        message = record.getMessage()
+        cleaned = _redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return record
+
+    factory.redacts_tokens = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+class OriginAllowlist:
+    """Refuse browser requests (REST and websocket) from an Origin not on the allowlist.
+
+    A request without ``Origin`` is not from a browser page and passes: the token is the
+    authentication. This stops a page on another site from using a visitor's network position
+    (cross-site websocket hijacking of a relay on loopback or an intranet).
+    """
+
+    def __init__(self, app: ASGIApp, allowed: list[str]) -> None:
+        self.app = app
+        self.allowed = {origin.rstrip("/") for origin in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            origin = dict(scope.get("headers") or []).get(b"origin")
+            if origin is not None and origin.decode("latin-1").rstrip("/") not in self.allowed:
+                await self._refuse(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008, "reason": "origin not allowed"})
+            return
+        body = b'{"detail":"this Origin is not allowed"}'
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 403, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def create_app(
+    settings: Settings | None = None,
+    store: JournalStore | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> FastAPI:
+    """The relay. ``clock`` (monotonic seconds) drives the seats' frame-rate budgets."""
     settings = settings or Settings()
+    redact_tokens_in_logs()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -33,6 +111,7 @@ def create_app(settings: Settings | None = None, store: JournalStore | None = No
         await journal.open()
         hub = ExerciseHub(journal)
         app.state.hub = hub
+        app.state.gate = SeatGate(settings, clock)
         recovered = await hub.recover()
         if recovered:
             log.info("recovered %d unfinished exercise(s) from the journal", recovered)
@@ -51,10 +130,12 @@ def create_app(settings: Settings | None = None, store: JournalStore | None = No
         summary="A message-relay simulator for mediated (shuttle) negotiations",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.include_router(router)
+    app.add_middleware(OriginAllowlist, allowed=settings.allowed_origins)
 
     @app.websocket("/ws/{exercise_id}")
     async def seat_socket(websocket: WebSocket, exercise_id: str) -> None:
-        await serve_seat(websocket, app.state.hub, exercise_id, settings.hello_timeout_s)
+        await serve_seat(websocket, app.state.hub, app.state.gate, exercise_id)
 
     return app

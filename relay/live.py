@@ -42,7 +42,7 @@ from relay.rng import seeded_streams
 from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord
 from schemas.scenario import Scenario
 
-__all__ = ["ExerciseClock", "ExerciseHub", "LiveExercise", "Subscriber", "hash_token"]
+__all__ = ["Close", "ExerciseClock", "ExerciseHub", "LiveExercise", "Subscriber", "hash_token"]
 
 log = logging.getLogger("shuttle.live")
 
@@ -90,13 +90,21 @@ class ExerciseClock:
             self.freeze(event.at)
 
 
+@dataclass(frozen=True)
+class Close:
+    """Put on a subscriber's queue: close its socket with ``code`` once what precedes is sent."""
+
+    code: int
+    reason: str
+
+
 @dataclass(eq=False)
 class Subscriber:
-    """One connected seat: frames to send, in order."""
+    """One connected seat: frames to send, in order, possibly ending with a :class:`Close`."""
 
     seat: str
     role: str
-    queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[str | Close] = field(default_factory=asyncio.Queue)
 
     def event_frame(self, entry: Entry, data_json: str) -> str:
         return (
@@ -124,6 +132,7 @@ class LiveExercise:
         self.lock = asyncio.Lock()
         self._unsaved: list[ev.Event] = []  # produced, not yet durable (after a failed append)
         self.subscribers: set[Subscriber] = set()
+        self.revoked: set[str] = set()  # seats revoked while loaded (the store keeps it too)
         self._wake = asyncio.Event()
         self._timer: asyncio.Task[None] | None = None
         self._status = core.phase.value
@@ -212,17 +221,29 @@ class LiveExercise:
 
     # ------------------------------------------------------------------ readers
 
-    async def subscribe(self, seat: str, role: str, after_seq: int) -> Subscriber:
-        """Queue the seat's visible history after ``after_seq``, then live events, gap-free."""
+    async def subscribe(self, seat: str, role: str, after_seq: int) -> tuple[Subscriber, int]:
+        """Queue the seat's visible history after ``after_seq``, then live events, gap-free.
+
+        Returns the subscriber and the journal's last seq when the history was read: every
+        event up to it is in the queue (if visible), every later one will follow.
+        """
         sub = Subscriber(seat, role)
         async with self.lock:
             for entry in self.visible(seat, role, after_seq):
                 sub.queue.put_nowait(sub.event_frame(entry, dumps(entry.data)))
             self.subscribers.add(sub)
-        return sub
+            return sub, self.core.last_seq
 
     def unsubscribe(self, sub: Subscriber) -> None:
         self.subscribers.discard(sub)
+
+    def disconnect(self, seat: str, close: Close) -> int:
+        """Close every socket of ``seat`` (after what is already queued); returns how many."""
+        subs = [sub for sub in self.subscribers if sub.seat == seat]
+        for sub in subs:
+            sub.queue.put_nowait(close)
+            self.subscribers.discard(sub)
+        return len(subs)
 
     def visible(self, seat: str, role: str, after_seq: int = 0) -> list[Entry]:
         return [
@@ -305,6 +326,7 @@ class ExerciseHub:
     async def import_journal(self, text: str) -> tuple[LiveExercise, dict[str, str]]:
         """A journal file as a new exercise (same entries, new id and tokens), checked first."""
         journal = parse_journal(text, "import")
+        _check_dedupe_keys(journal.entries)
         core, produced = rebuild(journal.entries)
         try:
             _check_faithful("import", journal.entries, produced)
@@ -392,10 +414,45 @@ class ExerciseHub:
             return None
         return seat
 
+    async def revoke(self, live: LiveExercise, seat: str, close: Close) -> int:
+        """Revoke a seat's token for good and close its sockets at once; returns how many.
+
+        The seat is marked in memory first, so a socket that authenticated a moment before
+        cannot subscribe after the sockets were closed.
+        """
+        live.revoked.add(seat)
+        await self.store.revoke_seat(live.id, seat)
+        return live.disconnect(seat, close)
+
     async def close(self) -> None:
         for live in list(self._live.values()):
             await live.stop_timers()
         self._live.clear()
+
+
+def _check_dedupe_keys(entries: list[Entry]) -> None:
+    """Refuse, before anything is stored, a journal the store would refuse half-way.
+
+    Every ``note.submitted`` carries ``dedupe_key = "<seat>:<client_id>"`` and no other entry
+    carries one; replay does not compare keys, so they are checked here.
+    """
+    seen: set[str] = set()
+    for entry in entries:
+        data = entry.data
+        wanted = None
+        if entry.type == ev.NoteSubmitted.TYPE:
+            wanted = f"{data.get('by')}:{data.get('client_id')}"
+        if entry.dedupe_key != wanted:
+            raise JournalFormatError(
+                f"import: entry seq {entry.seq}: dedupe_key {entry.dedupe_key!r}, "
+                f"expected {wanted!r}"
+            )
+        if wanted is not None and wanted in seen:
+            raise JournalFormatError(
+                f"import: entry seq {entry.seq}: dedupe_key {wanted!r} repeats"
+            )
+        if wanted is not None:
+            seen.add(wanted)
 
 
 def _check_faithful(exercise_id: str, entries: list[Entry], produced: list[ev.Event]) -> None:

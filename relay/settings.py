@@ -1,4 +1,7 @@
-"""Settings of the relay, from arguments, environment (``SHUTTLE_*``) or defaults."""
+"""Settings of the relay, from arguments, environment (``SHUTTLE_*``) or defaults.
+
+The limits (docs/security.md) live here so that one place says what a seat may cost the relay.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,32 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_frame_bytes: int = Field(
-        default=64 * 1024, description="larger websocket frames: close 1009"
+        default=64 * 1024, gt=0, description="larger websocket frames: close 1009"
     )
-    hello_timeout_s: float = 10.0
+    hello_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "info"
+    rate_limit_per_minute: int = Field(
+        default=100,
+        ge=0,
+        description="frames a seat may send per minute (all its sockets together); 0: no limit",
+    )
+    rate_limit_strikes: int = Field(
+        default=20,
+        ge=1,
+        description="refused frames over the limit in a row before the socket is closed (1008)",
+    )
+    max_sockets_per_seat: int = Field(
+        default=4, ge=1, description="simultaneous websockets one seat may hold"
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="browser Origins allowed (REST and websocket); requests without Origin pass",
+    )
+    admin_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="when set, creating, importing and listing exercises need it (Bearer)",
+    )
+    max_import_bytes: int = Field(
+        default=16 * 1024 * 1024, gt=0, description="largest journal POST /exercises/import takes"
+    )

@@ -2,8 +2,16 @@
 
 The endpoint validates each frame (schemas.wire), translates it into a core command, lets the
 exercise apply and persist it, and answers ``ack`` or ``error``. A bad frame never closes the
-connection; only a missing/invalid hello (1008) or an oversized frame (1009, enforced by the
-server's max size) does.
+connection. These do (docs/protocol.md#close-codes, docs/security.md):
+
+    1008  no valid hello in time, an unknown or revoked token, an unsupported protocol
+          version, too many sockets for the seat, sustained excess over the seat's frame rate,
+          or the facilitator revoked the seat's token while it was connected
+    1009  a frame larger than ``max_frame_bytes`` (the server's own limit is set to match)
+    1011  the exercise cannot be served (its journal does not replay)
+
+The reader puts every answer on the seat's queue, the same queue live events go to, so a seat
+sees one ordered stream; the writer alone sends. A :class:`Close` on the queue ends the stream.
 """
 
 from __future__ import annotations
@@ -11,6 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import WebSocket, WebSocketDisconnect
@@ -19,13 +32,19 @@ from pydantic import ValidationError
 from relay.core import ShuttleError
 from relay.core import commands as cmd
 from relay.journal import dumps
-from relay.live import ExerciseHub, LiveExercise, Subscriber
+from relay.live import Close, ExerciseHub, LiveExercise, Subscriber
+from relay.settings import Settings
+from relay.store import StoreError
 from relay.views import scenario_view
 from schemas import wire
 
-__all__ = ["serve_seat"]
+__all__ = ["FrameBudget", "SeatGate", "error_frame", "parse_frame", "serve_seat"]
+
+log = logging.getLogger("shuttle.ws")
 
 POLICY_VIOLATION = 1008
+MESSAGE_TOO_BIG = 1009
+INTERNAL_ERROR = 1011
 
 _COMMANDS: dict[str, type[cmd.Command]] = {
     "submit": cmd.Submit,
@@ -36,6 +55,18 @@ _COMMANDS: dict[str, type[cmd.Command]] = {
     "decline": cmd.Decline,
     "travel": cmd.Travel,
 }
+
+# A JSON escape of a UTF-16 surrogate: decoded alone it is a string no UTF-8 encoder accepts.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+class FrameRefused(Exception):
+    """A frame that gets an error frame (``frame``) and, if ``close`` is set, a close."""
+
+    def __init__(self, frame: str, close: Close | None = None) -> None:
+        super().__init__(frame)
+        self.frame = frame
+        self.close = close
 
 
 def error_frame(frame_id: str | None, code: str, message: str) -> str:
@@ -50,104 +81,281 @@ def describe_validation(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_frame(raw: str) -> tuple[Any, str | None]:
-    """A validated client frame, or raise ValueError with the error frame to send."""
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _decode(raw: str) -> Any:
+    """JSON as RFC 8259 has it: no NaN or Infinity, no lone surrogates, bounded nesting."""
     try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ValueError(error_frame(None, "bad_json", f"not JSON: {error.msg}")) from None
+        obj = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as error:
+        reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+        raise FrameRefused(error_frame(None, "bad_json", f"not JSON: {reason}")) from None
+    problem = wire.unstorable(obj) if _SURROGATE_ESCAPE.search(raw) else None
+    if problem:
+        raise FrameRefused(error_frame(None, "bad_json", f"not JSON: {problem}"))
+    return obj
+
+
+def parse_frame(raw: str) -> tuple[Any, str | None]:
+    """A validated client frame and its id, or raise :class:`FrameRefused`."""
+    obj = _decode(raw)
     frame_id = obj.get("id") if isinstance(obj, dict) else None
-    frame_id = frame_id if isinstance(frame_id, str) else None
+    frame_id = frame_id if isinstance(frame_id, str) and len(frame_id) <= 128 else None
     try:
         return wire.client_frame.validate_python(obj), frame_id
     except ValidationError as error:
-        raise ValueError(
+        raise FrameRefused(
             error_frame(frame_id, "invalid_frame", describe_validation(error))
         ) from None
 
 
-async def _receive_text(websocket: WebSocket) -> str | None:
-    """The next text frame; ``None`` for a binary one."""
+class FrameBudget:
+    """A token bucket: ``per_minute`` frames at most, refilled continuously."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float]) -> None:
+        self.capacity = float(per_minute)
+        self.tokens = float(per_minute)
+        self.clock = clock
+        self._stamp = clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self._stamp) * self.capacity / 60)
+        self._stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass
+class SeatGate:
+    """What a seat may cost the relay: sockets held at once and frames sent per minute.
+
+    Kept per (exercise, seat), across the seat's sockets and reconnections, so reconnecting is
+    no way around the rate limit.
+    """
+
+    settings: Settings
+    clock: Callable[[], float] = time.monotonic
+    _sockets: dict[tuple[str, str], int] = field(default_factory=dict)
+    _budgets: dict[tuple[str, str], FrameBudget] = field(default_factory=dict)
+
+    def admit(self, key: tuple[str, str]) -> bool:
+        held = self._sockets.get(key, 0)
+        if held >= self.settings.max_sockets_per_seat:
+            return False
+        self._sockets[key] = held + 1
+        return True
+
+    def leave(self, key: tuple[str, str]) -> None:
+        held = self._sockets.get(key, 0) - 1
+        if held > 0:
+            self._sockets[key] = held
+        else:
+            self._sockets.pop(key, None)
+
+    def allow_frame(self, key: tuple[str, str]) -> bool:
+        per_minute = self.settings.rate_limit_per_minute
+        if per_minute == 0:
+            return True
+        budget = self._budgets.get(key)
+        if budget is None:
+            budget = self._budgets[key] = FrameBudget(per_minute, self.clock)
+        return budget.take()
+
+
+@dataclass
+class Connection:
+    """One accepted websocket of one seat."""
+
+    websocket: WebSocket
+    live: LiveExercise
+    sub: Subscriber
+    gate: SeatGate
+    strikes: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.live.id, self.sub.seat)
+
+
+async def _receive_text(websocket: WebSocket, max_bytes: int) -> str | None:
+    """The next text frame; ``None`` for a binary one. Oversized frames are refused (1009)."""
     message = await websocket.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
-    return message.get("text")
+    text, data = message.get("text"), message.get("bytes")
+    size = len(data) if data is not None else len(text.encode("utf-8")) if text else 0
+    if size > max_bytes:
+        raise FrameRefused(
+            error_frame(None, "too_big", f"frames are limited to {max_bytes} bytes"),
+            Close(MESSAGE_TOO_BIG, "frame too big"),
+        )
+    return text
+
+
+async def _refuse(websocket: WebSocket, frame: str, close: Close) -> None:
+    with contextlib.suppress(Exception):  # the peer may already be gone
+        await websocket.send_text(frame)
+        await websocket.close(close.code, close.reason)
 
 
 async def serve_seat(
-    websocket: WebSocket, hub: ExerciseHub, exercise_id: str, hello_timeout: float
+    websocket: WebSocket,
+    hub: ExerciseHub,
+    gate: SeatGate,
+    exercise_id: str,
 ) -> None:
+    settings = gate.settings
     await websocket.accept()
     try:
-        hello = await asyncio.wait_for(_hello(websocket), hello_timeout)
-    except (TimeoutError, ValueError) as error:
-        if isinstance(error, ValueError) and error.args:
-            await websocket.send_text(error.args[0])
-        await websocket.close(POLICY_VIOLATION, "expected a hello frame with a valid token")
+        hello = await asyncio.wait_for(
+            _hello(websocket, settings.max_frame_bytes), settings.hello_timeout_s
+        )
+    except TimeoutError:
+        with contextlib.suppress(Exception):
+            await websocket.close(POLICY_VIOLATION, "expected a hello frame with a valid token")
+        return
+    except FrameRefused as refused:
+        close = refused.close or Close(POLICY_VIOLATION, "expected a hello frame")
+        await _refuse(websocket, refused.frame, close)
         return
     except WebSocketDisconnect:
         return
+    try:
+        await _join(websocket, hub, gate, exercise_id, hello)
+    except FrameRefused as refused:
+        await _refuse(websocket, refused.frame, refused.close or Close(POLICY_VIOLATION, ""))
+
+
+async def _join(
+    websocket: WebSocket, hub: ExerciseHub, gate: SeatGate, exercise_id: str, hello: wire.Hello
+) -> None:
+    def refuse(code: str, message: str, close: int = POLICY_VIOLATION) -> FrameRefused:
+        return FrameRefused(error_frame(hello.id, code, message), Close(close, message[:120]))
+
+    if hello.version != wire.PROTOCOL_VERSION:
+        raise refuse(
+            "unsupported_version",
+            f"this relay speaks protocol version {wire.PROTOCOL_VERSION}, not {hello.version}",
+        )
     seat = await hub.authenticate(exercise_id, hello.token)
-    live = await hub.get(exercise_id) if seat is not None else None
-    if seat is None or live is None:
-        await websocket.send_text(error_frame(hello.id, "unauthorized", "unknown or revoked token"))
-        await websocket.close(POLICY_VIOLATION, "unknown or revoked token")
-        return
-    sub = await live.subscribe(seat.seat, seat.role, hello.last_seq)
-    welcome = {
+    try:
+        live = await hub.get(exercise_id) if seat is not None else None
+    except Exception:
+        log.exception("exercise %s cannot be served", exercise_id)
+        raise refuse("unavailable", "this exercise cannot be served", INTERNAL_ERROR) from None
+    if seat is None or live is None or seat.seat in live.revoked:
+        raise refuse("unauthorized", "unknown or revoked token")
+    key = (exercise_id, seat.seat)
+    if not gate.admit(key):
+        raise refuse(
+            "too_many_sockets",
+            f"seat {seat.seat} already holds {gate.settings.max_sockets_per_seat} sockets",
+        )
+    try:
+        sub, last_seq = await live.subscribe(seat.seat, seat.role, hello.last_seq)
+        try:
+            await websocket.send_text(dumps(_welcome(live, sub, hello, last_seq)))
+            await _stream(Connection(websocket, live, sub, gate))
+        finally:
+            live.unsubscribe(sub)
+    finally:
+        gate.leave(key)
+
+
+def _welcome(
+    live: LiveExercise, sub: Subscriber, hello: wire.Hello, last_seq: int
+) -> dict[str, Any]:
+    return {
         "type": "welcome",
         "id": hello.id,
         "version": wire.PROTOCOL_VERSION,
-        "exercise": exercise_id,
-        "seat": seat.seat,
-        "role": seat.role,
+        "exercise": live.id,
+        "seat": sub.seat,
+        "role": sub.role,
         "phase": live.core.phase.value,
-        "last_seq": live.core.last_seq,
+        "last_seq": last_seq,
         "resumed_after": hello.last_seq,
-        "scenario": scenario_view(live.core, seat.seat, seat.role),
+        # Everything after resumed_after is queued, unless the client claims to have seen
+        # more than this journal holds: then it must start again from 0 (docs/protocol.md).
+        "resume_complete": hello.last_seq <= last_seq,
+        "scenario": scenario_view(live.core, sub.seat, sub.role),
     }
-    await websocket.send_text(dumps(welcome))
-    writer = asyncio.create_task(_write(websocket, sub))
+
+
+async def _stream(conn: Connection) -> None:
+    """Run the reader and the writer until the peer leaves or one side closes the socket."""
+    writer = asyncio.create_task(_write(conn.websocket, conn.sub))
+    reader = asyncio.create_task(_read(conn))
     try:
-        await _read(websocket, live, sub)
-    except WebSocketDisconnect:
-        pass
+        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+        if reader in done and reader.exception() is None and reader.result():
+            # the reader asked for a close: let the writer send what is queued, then close
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(writer), 5.0)
     finally:
-        live.unsubscribe(sub)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await writer
+        for task in (reader, writer):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
-async def _hello(websocket: WebSocket) -> wire.Hello:
-    while True:
-        raw = await _receive_text(websocket)
-        if raw is None:
-            raise ValueError(error_frame(None, "bad_frame", "send a text frame: hello"))
-        frame, frame_id = parse_frame(raw)
-        if isinstance(frame, wire.Hello):
-            return frame
-        raise ValueError(error_frame(frame_id, "expected_hello", "the first frame must be hello"))
+async def _hello(websocket: WebSocket, max_bytes: int) -> wire.Hello:
+    raw = await _receive_text(websocket, max_bytes)
+    if raw is None:
+        raise FrameRefused(error_frame(None, "bad_frame", "send a text frame: hello"))
+    frame, frame_id = parse_frame(raw)
+    if isinstance(frame, wire.Hello):
+        return frame
+    raise FrameRefused(error_frame(frame_id, "expected_hello", "the first frame must be hello"))
 
 
 async def _write(websocket: WebSocket, sub: Subscriber) -> None:
     while True:
         frame = await sub.queue.get()
+        if isinstance(frame, Close):
+            await websocket.close(frame.code, frame.reason)
+            return
         await websocket.send_text(frame)
 
 
-async def _read(websocket: WebSocket, live: LiveExercise, sub: Subscriber) -> None:
+async def _read(conn: Connection) -> bool:
+    """Answer frames until the peer leaves (``False``) or a close is queued (``True``)."""
+    queue = conn.sub.queue
     while True:
-        raw = await _receive_text(websocket)
-        if raw is None:
-            sub.queue.put_nowait(error_frame(None, "bad_frame", "binary frames are not accepted"))
-            continue
         try:
+            raw = await _receive_text(conn.websocket, conn.gate.settings.max_frame_bytes)
+            _check_rate(conn)
+            if raw is None:
+                raise FrameRefused(error_frame(None, "bad_frame", "binary frames are not accepted"))
             frame, frame_id = parse_frame(raw)
-        except ValueError as error:
-            sub.queue.put_nowait(error.args[0])
+        except WebSocketDisconnect:
+            return False
+        except FrameRefused as refused:
+            queue.put_nowait(refused.frame)
+            if refused.close is not None:
+                queue.put_nowait(refused.close)
+                return True
             continue
-        sub.queue.put_nowait(await _answer(live, sub.seat, frame, frame_id))
+        queue.put_nowait(await _answer(conn.live, conn.sub.seat, frame, frame_id))
+
+
+def _check_rate(conn: Connection) -> None:
+    """Over the seat's frame rate: an error frame; ``rate_limit_strikes`` in a row: 1008."""
+    if conn.gate.allow_frame(conn.key):
+        conn.strikes = 0
+        return
+    conn.strikes += 1
+    settings = conn.gate.settings
+    close = None
+    if conn.strikes >= settings.rate_limit_strikes:
+        close = Close(POLICY_VIOLATION, "frame rate limit exceeded")
+    message = f"more than {settings.rate_limit_per_minute} frames a minute; this one was dropped"
+    raise FrameRefused(error_frame(None, "rate_limited", message), close)
 
 
 async def _answer(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> str:
@@ -156,24 +364,31 @@ async def _answer(live: LiveExercise, seat: str, frame: Any, frame_id: str | Non
     if isinstance(frame, wire.Hello):
         return error_frame(frame_id, "already_joined", "hello is sent once per connection")
     try:
-        if isinstance(frame, wire.Control):
-            await live.command(cmd.CONTROLS[frame.action](by=seat))
-            return dumps({"type": "ack", "id": frame_id, "seq": live.core.last_seq})
-        fields = frame.model_dump(exclude={"type", "id"})
-        command = _COMMANDS[frame.type](by=seat, **fields)
-        if isinstance(command, cmd.Submit):
-            note, fresh = await live.submit_once(command)
-            return dumps(
-                {
-                    "type": "ack",
-                    "id": frame_id,
-                    "client_id": command.client_id,
-                    "note": note,
-                    "duplicate": not fresh,
-                    "seq": live.core.last_seq,
-                }
-            )
-        await live.command(command)
-        return dumps({"type": "ack", "id": frame_id, "seq": live.core.last_seq})
+        return await _apply(live, seat, frame, frame_id)
     except ShuttleError as refused:  # a rule broken, or (never expected) our own misuse
         return error_frame(frame_id, refused.code, str(refused))
+    except StoreError as error:  # nothing was acknowledged; the client may resend
+        log.warning("exercise %s: the journal refused a write: %s", live.id, error)
+        return error_frame(frame_id, "unavailable", "the journal is unavailable; send it again")
+
+
+async def _apply(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> str:
+    if isinstance(frame, wire.Control):
+        await live.command(cmd.CONTROLS[frame.action](by=seat))
+        return dumps({"type": "ack", "id": frame_id, "seq": live.core.last_seq})
+    fields = frame.model_dump(exclude={"type", "id"})
+    command = _COMMANDS[frame.type](by=seat, **fields)
+    if not isinstance(command, cmd.Submit):
+        await live.command(command)
+        return dumps({"type": "ack", "id": frame_id, "seq": live.core.last_seq})
+    note, fresh = await live.submit_once(command)
+    return dumps(
+        {
+            "type": "ack",
+            "id": frame_id,
+            "client_id": command.client_id,
+            "note": note,
+            "duplicate": not fresh,
+            "seq": live.core.last_seq,
+        }
+    )

@@ -9,9 +9,10 @@ them.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -28,25 +29,32 @@ __all__ = [
     "Submit",
     "Travel",
     "client_frame",
+    "unstorable",
 ]
 
 PROTOCOL_VERSION = 1
 
 FrameId = Annotated[str, Field(max_length=128)]
 NoteId = Annotated[int, Field(ge=1)]
-Terms = dict[Annotated[str, Field(max_length=64)], float]
+Terms = dict[Annotated[str, Field(max_length=64)], Annotated[float, Field(allow_inf_nan=False)]]
 
 
 class _Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # No NaN or infinity anywhere: the journal is JSON, and a timer at NaN would never fire.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     id: FrameId | None = None
 
 
 class Hello(_Frame):
     type: Literal["hello"]
     token: str = Field(min_length=1, max_length=256)
-    last_seq: int = Field(default=0, ge=0, description="resume after this sequence number")
-    version: int = PROTOCOL_VERSION
+    last_seq: int = Field(
+        default=0, ge=0, le=2**63 - 1, description="resume after this sequence number"
+    )
+    version: int = Field(
+        default=PROTOCOL_VERSION,
+        description="protocol version; another is refused (unsupported_version, close 1008)",
+    )
 
 
 class Submit(_Frame):
@@ -116,9 +124,46 @@ client_frame: TypeAdapter[Any] = TypeAdapter(ClientFrame)
 class CreateExercise(BaseModel):
     """``POST /exercises``: a scenario (as decoded YAML/JSON) and how to run it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     scenario: dict[str, Any]
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
     speed: float = Field(default=1.0, gt=0, le=100_000)
     title: str | None = Field(default=None, max_length=200)
     observers: int = Field(default=1, ge=0, le=20)
+
+    @field_validator("scenario", "title")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """What the journal can store: finite numbers, strings that encode as UTF-8."""
+        problem = unstorable(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def unstorable(value: Any, where: str = "") -> str | None:
+    """Why ``value`` (decoded JSON) cannot go into the journal as is, or None.
+
+    Python's JSON reader accepts NaN, Infinity and lone surrogates (``"\\ud800"``); the
+    journal's writer and UTF-8 refuse them, so they are refused at the edge.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{where or 'value'}: numbers must be finite"
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{where or 'value'}: text holds a lone surrogate"
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and unstorable(key):
+            return f"{where or 'value'}: a key holds a lone surrogate"
+        problem = unstorable(item, f"{where}.{key}" if where else str(key))
+        if problem:
+            return problem
+    return None
