@@ -15,12 +15,21 @@ from relay.store.base import (
     StoreError,
 )
 
-__all__ = ["check_batch_shape", "check_seats", "dump_json", "oldest_first"]
+__all__ = ["check_batch_shape", "check_seats", "data_json", "dump_json", "oldest_first"]
+
+# one encoder for every call: ``json.dumps`` with non-default options builds a new one each time
+_ENCODER = json.JSONEncoder(separators=(",", ":"), sort_keys=False)
 
 
 def dump_json(value: Any) -> str:
     """Serialise ``value`` compactly, keeping dict key order (exports must round-trip)."""
-    return json.dumps(value, separators=(",", ":"), sort_keys=False)
+    return _ENCODER.encode(value)
+
+
+def data_json(entry: Entry) -> str:
+    """The text stored for ``entry.data``: the caller's own encoding if it gave one."""
+    text = entry.data_json
+    return _ENCODER.encode(entry.data) if text is None else text
 
 
 def check_seats(record: ExerciseRecord, seats: Sequence[SeatRecord]) -> None:

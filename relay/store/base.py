@@ -64,7 +64,13 @@ class DuplicateKey(StoreError):
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One journal entry as stored and exported (one JSON line)."""
+    """One journal entry as stored and exported (one JSON line).
+
+    ``data_json``, when given, is ``data`` already encoded as JSON by the caller (who may need
+    the text anyway, e.g. for websocket frames); a store then keeps that text instead of
+    encoding ``data`` a second time. It must decode to ``data``. It takes no part in equality
+    and is never exported: an entry read back has ``data_json=None``.
+    """
 
     seq: int
     at: float
@@ -72,6 +78,7 @@ class Entry:
     data: dict[str, Any]
     wall: float | None = None
     dedupe_key: str | None = None
+    data_json: str | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"seq": self.seq, "at": self.at, "type": self.type, "data": self.data}

@@ -15,7 +15,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from relay.store._common import check_batch_shape, check_seats, dump_json, oldest_first
+from relay.store._common import (
+    check_batch_shape,
+    check_seats,
+    data_json,
+    dump_json,
+    oldest_first,
+)
 from relay.store.base import (
     DuplicateKey,
     Entry,
@@ -159,7 +165,7 @@ def _to_stored(entry: Entry) -> _StoredEntry:
         seq=entry.seq,
         at=float(entry.at),
         type=entry.type,
-        data_json=dump_json(entry.data),
+        data_json=data_json(entry),
         wall=None if entry.wall is None else float(entry.wall),
         dedupe_key=entry.dedupe_key,
     )

@@ -7,12 +7,15 @@ Design, and why:
   one writer per process (SQLite allows only one anyway). Async drivers hop threads per call
   and were measured slower.
 * **Core, not ORM.** The tables are declared with SQLModel (one place for the schema), but
-  rows go in with a Core ``insert`` executemany and come out with Core selects; the ORM's
-  unit of work costs about ten times as much per entry.
+  journal rows go in as plain tuples through the driver's own ``executemany``
+  (``exec_driver_sql``) and come out with Core selects; the ORM's unit of work costs about
+  ten times as much per entry, and even a compiled Core ``insert`` builds a dict per row.
 * **Group commit.** ``append`` calls that arrive while a commit is running are queued and the
-  next commit takes all of them in one transaction, so N concurrent writers pay for one
-  fsync. Each batch runs inside its own SAVEPOINT and is validated against the state inside
-  the transaction, so a bad batch fails only its own caller.
+  next commit takes all of them in one transaction, on a connection the worker keeps, so N
+  concurrent writers pay for one fsync. Every batch is validated against the state inside
+  the transaction before one insert of all rows; stored dedupe keys are left to the UNIQUE
+  constraint. Should the database refuse, the group is redone with each batch in its own
+  SAVEPOINT, so a bad batch fails only its own caller.
 * **A per-exercise ``last_seq`` cache** (touched only by the worker thread) lets a good batch
   go in without a ``SELECT max(seq)``. It is merged only after a successful commit and is
   dropped and re-read whenever the database disagrees with it, so errors never leave it stale.
@@ -29,7 +32,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -59,7 +62,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemy
 from sqlalchemy.pool import NullPool, StaticPool
 from sqlmodel import Field, SQLModel
 
-from relay.store._common import check_batch_shape, check_seats, dump_json
+from relay.store._common import check_batch_shape, check_seats, data_json, dump_json
 from relay.store.base import (
     DuplicateKey,
     Entry,
@@ -86,7 +89,6 @@ SCHEMA_VERSION = 1
 """Bumped whenever the tables change; a database written by newer code is refused."""
 
 _T = TypeVar("_T")
-_KEY_CHUNK = 500  # dedupe keys per lookup query
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SQLITE_PRAGMAS = (
     "busy_timeout=5000",  # first, so the pragmas below wait for a lock instead of failing
@@ -268,17 +270,34 @@ def _check_schema_name(schema: str | None, url: URL) -> str | None:
 # --------------------------------------------------------------------------- rows
 
 
-def _entry_row(exercise_id: str, entry: Entry) -> dict[str, Any]:
-    """The journal row for ``entry``; raises TypeError/ValueError for unserialisable data."""
-    return {
-        "exercise_id": exercise_id,
-        "seq": entry.seq,
-        "at": float(entry.at),
-        "wall": None if entry.wall is None else float(entry.wall),
-        "type": entry.type,
-        "data": dump_json(entry.data),
-        "dedupe_key": entry.dedupe_key,
-    }
+_JOURNAL_COLUMNS = ("exercise_id", "seq", "at", "wall", "type", "data", "dedupe_key")
+_Row = tuple[str, int, float, float | None, str, str, str | None]
+
+
+def _entry_row(exercise_id: str, entry: Entry) -> _Row:
+    """The journal row for ``entry`` (``_JOURNAL_COLUMNS`` order); raises TypeError/ValueError
+    for unserialisable data."""
+    wall = entry.wall
+    return (
+        exercise_id,
+        entry.seq,
+        float(entry.at),
+        None if wall is None else float(wall),
+        entry.type,
+        data_json(entry),
+        entry.dedupe_key,
+    )
+
+
+def _journal_insert_sql(paramstyle: str) -> str:
+    """The driver-level INSERT of one journal row, in the driver's positional paramstyle.
+
+    Rows go to the DBAPI ``executemany`` as plain tuples: no per-row dict, no compiled
+    statement, no bind processors (every value already has the column's Python type).
+    """
+    mark = "?" if paramstyle == "qmark" else "%s"  # sqlite3; psycopg
+    columns = ", ".join(_JOURNAL_COLUMNS)
+    return f"INSERT INTO journal ({columns}) VALUES ({', '.join([mark] * len(_JOURNAL_COLUMNS))})"
 
 
 def _row_entry(row: Any) -> Entry:
@@ -371,7 +390,7 @@ class _Batch:
 
     exercise_id: str
     entries: tuple[Entry, ...]
-    rows: list[dict[str, Any]]
+    rows: list[_Row]
 
 
 @dataclass(slots=True)
@@ -405,6 +424,8 @@ class SqlStore(JournalStore):
         self._url = normalise_url(url)
         self._schema = _check_schema_name(schema, self._url)
         self._engine: Engine | None = None
+        self._insert_sql = ""  # set by open(), for the engine's driver
+        self._write_conn: Connection | None = None  # the worker's, kept across groups
         self._executor: ThreadPoolExecutor | None = None
         self._closing = False
         # worker-thread state
@@ -469,10 +490,12 @@ class SqlStore(JournalStore):
         self._engine = (
             _sqlite_engine(url) if _is_sqlite(url) else _postgres_engine(url, self._schema)
         )
+        self._insert_sql = _journal_insert_sql(self._engine.dialect.paramstyle)
         with self._connect(write=True) as conn, conn.begin():
             self._prepare_schema(conn)
 
     def _dispose_sync(self) -> None:
+        self._drop_write_conn()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
@@ -490,6 +513,35 @@ class SqlStore(JournalStore):
         SQLModel.metadata.create_all(conn, tables=_TABLES)
         if stored is None:
             conn.execute(insert(_VERSION).values(id=1, version=SCHEMA_VERSION))
+
+    @contextmanager
+    def _group_transaction(self) -> Iterator[Connection]:
+        """Worker: a write transaction on the connection kept for group commits.
+
+        Keeping it saves a pool checkout and reset per group, which is most of what a small
+        group costs. After any failure but a retry it is closed, so a broken connection is
+        never reused: the next group checks out a fresh one.
+        """
+        conn = self._write_conn
+        if conn is None:
+            if self._engine is None:
+                raise StoreError(f"{self!r} is not open")
+            conn = self._engine.connect().execution_options(shuttle_write=True)
+            self._write_conn = conn
+        try:
+            with conn.begin():
+                yield conn
+        except _RetryCarefully:
+            raise
+        except BaseException:
+            self._drop_write_conn()
+            raise
+
+    def _drop_write_conn(self) -> None:
+        conn, self._write_conn = self._write_conn, None
+        if conn is not None:
+            with suppress(SQLAlchemyError):
+                conn.close()
 
     @contextmanager
     def _connect(self, *, write: bool = False) -> Iterator[Connection]:
@@ -700,7 +752,7 @@ class SqlStore(JournalStore):
     def _write_group_once(
         self, batches: list[_Batch], staged: dict[str, int], *, careful: bool
     ) -> list[BaseException | None]:
-        with self._connect(write=True) as conn, conn.begin():
+        with self._group_transaction() as conn:
             if careful:
                 return [self._write_batch(conn, staged, batch) for batch in batches]
             return self._write_group_fast(conn, staged, batches)
@@ -708,25 +760,33 @@ class SqlStore(JournalStore):
     def _write_group_fast(
         self, conn: Connection, staged: dict[str, int], batches: list[_Batch]
     ) -> list[BaseException | None]:
-        """Worker: validate every batch (seq and keys) up front, then one executemany.
+        """Worker: validate every batch's seqs up front, then one executemany of all rows.
 
-        Stored dedupe keys are looked up first, so an idempotent resubmission (expected in
-        normal use) is refused here rather than by the database, keeping the fast path.
+        Stored dedupe keys are not looked up: the UNIQUE constraint refuses a repeat, and the
+        refusal sends the whole group down the careful path, which fails only the batch that
+        repeated a key. (The live relay answers a resubmission from its core before it gets
+        here, so a refusal is rare; the lookup it replaces cost a query per group.) Keys
+        repeated by two batches of this group are caught here, since both would be new to
+        the database: the later batch fails and the earlier one goes in.
         """
-        taken = _stored_keys(conn, batches)
+        taken: set[tuple[str, str]] = set()
         outcomes: list[BaseException | None] = []
-        rows: list[dict[str, Any]] = []
+        rows: list[_Row] = []
         for batch in batches:
             outcome = self._accept_batch(conn, staged, taken, batch)
             outcomes.append(outcome)
             if outcome is None:
-                rows.extend(batch.rows)
+                rows += batch.rows
         if rows:
             try:
-                conn.execute(insert(_JOURNAL), rows)
+                self._insert(conn, rows)
             except DBAPIError as exc:
                 raise _RetryCarefully from exc
         return outcomes
+
+    def _insert(self, conn: Connection, rows: list[_Row]) -> None:
+        """Worker: insert journal rows with the driver's own ``executemany``."""
+        conn.exec_driver_sql(self._insert_sql, rows)
 
     def _accept_batch(
         self,
@@ -744,7 +804,8 @@ class SqlStore(JournalStore):
                     raise DuplicateKey(pair[1])
         except StoreError as exc:
             return exc
-        taken.update(pairs)
+        if pairs:
+            taken.update(pairs)
         if batch.entries:
             staged[batch.exercise_id] = batch.entries[-1].seq
         return None
@@ -759,7 +820,7 @@ class SqlStore(JournalStore):
                 return None
             try:
                 with conn.begin_nested():
-                    conn.execute(insert(_JOURNAL), batch.rows)
+                    self._insert(conn, batch.rows)
             except IntegrityError as exc:
                 return self._explain_refusal(conn, staged, batch, exc)
             except DBAPIError as exc:  # e.g. a value out of range: this batch only
@@ -829,28 +890,6 @@ class SqlStore(JournalStore):
 
 def _key_pairs(batch: _Batch) -> list[tuple[str, str]]:
     return [(batch.exercise_id, e.dedupe_key) for e in batch.entries if e.dedupe_key is not None]
-
-
-def _stored_keys(conn: Connection, batches: list[_Batch]) -> set[tuple[str, str]]:
-    """Which of the batches' ``(exercise_id, dedupe_key)`` pairs are already stored.
-
-    One indexed query per exercise (and per chunk of keys, to stay under SQLite's limit on
-    bound parameters); nothing at all when no batch carries a key.
-    """
-    wanted: dict[str, set[str]] = {}
-    for batch in batches:
-        for exercise_id, key in _key_pairs(batch):
-            wanted.setdefault(exercise_id, set()).add(key)
-    found: set[tuple[str, str]] = set()
-    for exercise_id, keys in wanted.items():
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), _KEY_CHUNK):
-            query = select(_JOURNAL.c.dedupe_key).where(
-                _JOURNAL.c.exercise_id == exercise_id,
-                _JOURNAL.c.dedupe_key.in_(ordered[start : start + _KEY_CHUNK]),
-            )
-            found.update((exercise_id, key) for key in conn.execute(query).scalars())
-    return found
 
 
 def _exercise_exists(conn: Connection, exercise_id: str) -> bool:

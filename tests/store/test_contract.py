@@ -244,6 +244,18 @@ async def test_read_gives_copies(store: JournalStore) -> None:
     assert (await store.read("ex"))[0].data == {"items": [1]}
 
 
+async def test_pre_encoded_data_is_stored_as_given(store: JournalStore) -> None:
+    """``data_json`` spares the store an encoding; it is what gets stored and decoded."""
+    await new_exercise(store)
+    text = '{"z":1,"text":"合意","a":[1.5,null]}'
+    given = Entry(1, 0.5, "note", {"z": 1, "text": "合意", "a": [1.5, None]}, data_json=text)
+    await store.append("ex", [given, Entry(2, 0.6, "plain", {"n": 2})])
+    got = await store.read("ex")
+    assert got == [given, Entry(2, 0.6, "plain", {"n": 2})]
+    assert list(got[0].data) == ["z", "text", "a"]
+    assert got[0].data_json is None  # never exported or handed back
+
+
 async def test_last_seq(store: JournalStore) -> None:
     await new_exercise(store)
     assert await store.last_seq("ex") == 0

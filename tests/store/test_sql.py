@@ -8,8 +8,10 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from relay.store import (
+    DuplicateKey,
     Entry,
     ExerciseRecord,
     MemoryStore,
@@ -178,3 +180,56 @@ async def test_close_flushes_queued_appends(tmp_path: Path) -> None:
         assert await reopened.last_seq("ex") == 1
     finally:
         await reopened.close()
+
+
+async def test_a_stored_key_is_refused_in_the_same_commit_as_the_rest(tmp_path: Path) -> None:
+    """No lookup before the insert: the UNIQUE constraint refuses the repeat, and the group is
+    redone so that only that batch fails, still in one commit."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'k.db'}")
+    await store.open()
+    try:
+        for exercise_id in ("a", "b"):
+            await store.create_exercise(_record(exercise_id), [])
+        await store.append("a", [Entry(1, 0.0, "t", {}, dedupe_key="iran:n1")])
+        before = store.commit_count
+        results = await asyncio.gather(
+            store.append(
+                "a", [Entry(2, 0.0, "t", {}), Entry(3, 0.0, "t", {}, dedupe_key="iran:n1")]
+            ),
+            store.append("b", [Entry(1, 0.0, "t", {}, dedupe_key="iran:n1")]),
+            return_exceptions=True,
+        )
+        assert isinstance(results[0], DuplicateKey) and results[0].key == "iran:n1"
+        assert results[1] is None
+        assert store.commit_count - before == 1
+        assert [e.seq for e in await store.read("a")] == [1]
+        await store.append("a", [Entry(2, 0.0, "t", {})])  # the refusal left nothing behind
+    finally:
+        await store.close()
+
+
+async def test_a_failed_group_leaves_the_store_writable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer keeps one connection across groups, but never one a failure went through."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'w.db'}")
+    await store.open()
+    try:
+        await store.create_exercise(_record("ex"), [])
+        await store.append("ex", [Entry(1, 0.0, "t", {})])
+        kept = store._write_conn
+        assert kept is not None
+
+        def broken(*_args: object) -> None:
+            raise OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"))
+
+        monkeypatch.setattr(store, "_write_group_fast", broken)
+        with pytest.raises(StoreError, match="disk I/O error"):
+            await store.append("ex", [Entry(2, 0.0, "t", {})])
+        monkeypatch.undo()
+        await store.append("ex", [Entry(2, 0.0, "t", {})])
+        assert store._write_conn is not None and store._write_conn is not kept
+        assert kept.closed
+        assert await store.last_seq("ex") == 2
+    finally:
+        await store.close()
