@@ -1,24 +1,73 @@
-"""Faithful replay: feed a journal's inputs into a fresh core and compare every output.
+"""Replay: feed a journal's inputs into a fresh core, faithfully or under other rules.
 
-A journal is a complete record: its first event holds the scenario and seed, and every input
-names the seat that caused it. Because the core is deterministic (time and randomness are
-inputs), the same inputs at the same times must give the same journal, event for event.
+A journal is a complete record: its first event holds the scenario and seed, every input names
+the seat that caused it, and every random draw a delivery rule made is written into the event
+that used it. Because the core is deterministic (time and randomness are inputs):
+
+* **faithful replay** (:func:`rebuild`, :func:`verify`) feeds the recorded inputs at their
+  times and the recorded draws (:class:`RecordedDraws`: it draws nothing), and must give the
+  same journal, event for event;
+* a **counterfactual re-run** (:func:`rerun`) feeds the same party inputs into a core whose
+  delivery rules were changed, drawing afresh from the same seed, and gives a new journal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import dataclasses
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from relay.core import Exercise, ShuttleError
+from relay.core import Exercise, Phase, ShuttleError
+from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core.commands import command_for
 from relay.journal import from_entry, to_entry
-from relay.rng import seeded_streams
+from relay.rng import SeededStreams, uniforms
 from relay.store.base import Entry
 from schemas.scenario import Scenario
 
-__all__ = ["Mismatch", "core_from_created", "first_mismatch", "rebuild", "verify"]
+__all__ = [
+    "Mismatch",
+    "RecordedDraws",
+    "Rerun",
+    "core_from_created",
+    "first_mismatch",
+    "rebuild",
+    "rerun",
+    "verify",
+]
+
+
+class RecordedDraws:
+    """The draws written in a journal, handed back in order, stream by stream.
+
+    Past the end of the record (a live exercise rebuilt after a restart goes on from where
+    its journal stops) a stream continues with the seeded draws it would have made: the k-th
+    draw of a stream depends on (seed, stream, k) alone.
+    """
+
+    def __init__(self, seed: int, events: Iterable[ev.Event]) -> None:
+        self._seeded = SeededStreams(seed)
+        self._recorded: dict[str, deque[float]] = {}
+        for event in events:
+            for _rule, stream, value, _outcome in getattr(event, "draws", ()):
+                self._recorded.setdefault(stream, deque()).append(value)
+
+    def take(self, stream: str, make: Callable[[float, float], float]) -> float:
+        counts = self._seeded.counts
+        k = counts.get(stream, 0)
+        counts[stream] = k + 1
+        recorded = self._recorded.get(stream)
+        if recorded:
+            return recorded.popleft()
+        return make(*uniforms(self._seeded.key(stream), k))
+
+    @property
+    def left(self) -> int:
+        """Recorded draws not taken (0 after a faithful replay)."""
+        return sum(len(values) for values in self._recorded.values())
 
 
 @dataclass(frozen=True)
@@ -32,24 +81,25 @@ class Mismatch:
         return f"event {self.seq}: {self.detail}"
 
 
-def core_from_created(created: ev.ExerciseCreated) -> Exercise:
+def core_from_created(created: ev.ExerciseCreated, recorded: Iterable[ev.Event] = ()) -> Exercise:
+    """A fresh core for the journal that ``created`` opens, drawing what ``recorded`` drew."""
     scenario = Scenario.model_validate(created.scenario)
-    return Exercise(scenario, seed=created.seed, rng=seeded_streams(created.seed))
+    return Exercise(scenario, seed=created.seed, rng=RecordedDraws(created.seed, recorded))
 
 
 def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
     """Re-execute a journal's inputs; returns the core and every event it produced.
 
-    An input the core refuses (possible only in an edited journal: a rule broken, time run
-    backwards) stops the re-execution there.
+    Draws come from the journal, not from the seed. An input the core refuses (possible only
+    in an edited journal: a rule broken, time run backwards) stops the re-execution there.
     """
-    first = from_entry(entries[0])
+    events = [from_entry(entry) for entry in entries]
+    first = events[0]
     if not isinstance(first, ev.ExerciseCreated):
         raise ValueError("a journal starts with exercise.created")
-    core = core_from_created(first)
+    core = core_from_created(first, events)
     produced = core.events()
-    for entry in entries[1:]:
-        event = from_entry(entry)
+    for event in events[1:]:
         if not ev.is_input(event):
             continue
         try:
@@ -85,6 +135,87 @@ def first_mismatch(entries: Sequence[Entry], produced: Sequence[ev.Event]) -> Mi
         missing = entries[len(produced)]
         return Mismatch(missing.seq, missing, None, f"recorded {missing.type} was not reproduced")
     return None
+
+
+@dataclass
+class Rerun:
+    """A counterfactual re-run: its events, and the recorded inputs it could not apply."""
+
+    events: list[ev.Event]
+    skipped: list[tuple[ev.Event, str]] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> ev.ExerciseEnded | None:
+        last = self.events[-1] if self.events else None
+        return last if isinstance(last, ev.ExerciseEnded) else None
+
+
+def rerun(entries: Sequence[Entry], scenario: Scenario, *, max_events: int = 1_000_000) -> Rerun:
+    """Re-run the journal's inputs, at their recorded times, in ``scenario``.
+
+    Party submissions, facilitator controls and a human mediator's actions are fed as
+    recorded, with note numbers mapped through each note's client id (a note may get another
+    number, or none if its submission is refused). The original's rule changes are left out:
+    the new rules hold throughout. An input the new rules refuse (a reply to a note that has
+    not arrived yet, say) is skipped and listed. After the last input the exercise runs on
+    until it ends or nothing is left to happen.
+    """
+    events = [from_entry(entry) for entry in entries]
+    created = events[0]
+    if not isinstance(created, ev.ExerciseCreated):
+        raise ValueError("a journal starts with exercise.created")
+    core = Exercise(scenario, seed=created.seed, rng=SeededStreams(created.seed))
+    produced = core.events()
+    skipped: list[tuple[ev.Event, str]] = []
+    numbers: dict[int, int] = {}  # original note number -> re-run note number
+    for event in events[1:]:
+        if not ev.is_input(event):
+            continue
+        if core.phase is Phase.ENDED:
+            skipped.append((event, "the exercise had already ended"))
+            continue
+        if isinstance(event, ev.RulesChanged):
+            skipped.append((event, "the counterfactual's rules hold throughout"))
+            continue
+        try:
+            command = _renumbered(command_for(event), numbers)
+            core.handle(command, max(event.at, core.now))
+        except (ShuttleError, LookupError) as error:
+            skipped.append((event, str(error)))
+        else:
+            if isinstance(event, ev.NoteSubmitted):
+                new = core.note_for_client(event.by, event.client_id)
+                assert new is not None
+                numbers[event.note] = new
+        produced.extend(core.events())
+    while core.phase is Phase.RUNNING and len(produced) < max_events:
+        deadline = core.next_deadline()
+        if deadline is None:
+            break
+        core.advance(deadline)
+        produced.extend(core.events())
+    return Rerun(produced, skipped)
+
+
+def _renumbered(command: cmd.Command, numbers: dict[int, int]) -> cmd.Command:
+    """The command with every original note number replaced (``LookupError``: no such note)."""
+
+    def mapped(number: int) -> int:
+        if number not in numbers:
+            raise LookupError(f"note {number} was never submitted in the re-run")
+        return numbers[number]
+
+    changes: dict[str, Any] = {}
+    for name in ("note", "in_reply_to"):
+        number = getattr(command, name, None)
+        if number is not None:
+            changes[name] = mapped(number)
+    condition = getattr(command, "condition", None)
+    if condition:
+        kind, _, number = condition.partition(":")
+        if number.isdigit():
+            changes["condition"] = f"{kind}:{mapped(int(number))}"
+    return dataclasses.replace(command, **changes) if changes else command
 
 
 def _describe(recorded: Entry, actual: Entry) -> str:

@@ -9,13 +9,23 @@ Times are seconds, or strings with a unit: ``"90s"``, ``"15m"``, ``"4h"``, ``"1d
 
 from __future__ import annotations
 
-import math
-import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from schemas.delivery import Delivery, LinkRules
+from schemas.latency import (
+    Constant,
+    Duration,
+    Empirical,
+    LatencySpec,
+    LogNormal,
+    Model,
+    Normal,
+    Uniform,
+)
 
 __all__ = [
     "AgendaItem",
@@ -33,98 +43,18 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Uniform",
+    "describe_errors",
     "load_scenario",
     "parse_scenario",
     "sample_scenario_path",
 ]
-
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?\s*$")
 
 
 class ScenarioError(ValueError):
     """A scenario file could not be read or is not valid; the message names the field."""
 
 
-def _parse_duration(value: Any) -> Any:
-    if isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(f"not a duration: {value!r} (use seconds or e.g. '90s', '15m', '4h')")
-        return float(match.group(1)) * _UNITS[match.group(2) or "s"]
-    return value
-
-
-Duration = Annotated[float, BeforeValidator(_parse_duration), Field(ge=0, allow_inf_nan=False)]
-"""Seconds (float), accepting unit strings in files."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Clamped(_Model):
-    """Every distribution takes ``jitter`` (uniform ±jitter added to each draw) and clamps."""
-
-    jitter: Duration = 0.0
-    min: Duration = 0.0
-    max: Duration | None = None
-
-    @model_validator(mode="after")
-    def _clamps_ordered(self) -> _Clamped:
-        if self.max is not None and self.max < self.min:
-            raise ValueError(f"max ({self.max}) is below min ({self.min})")
-        return self
-
-
-class Constant(_Clamped):
-    dist: Literal["constant"] = "constant"
-    value: Duration
-
-
-class Uniform(_Clamped):
-    dist: Literal["uniform"] = "uniform"
-    low: Duration
-    high: Duration
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Uniform:
-        if self.high < self.low:
-            raise ValueError(f"high ({self.high}) is below low ({self.low})")
-        return self
-
-
-class Normal(_Clamped):
-    dist: Literal["normal"] = "normal"
-    mean: Duration
-    sd: Duration
-
-
-class LogNormal(_Clamped):
-    """Log-normal by its median (``exp(mu)``) and the sd of its logarithm (``sigma``)."""
-
-    dist: Literal["lognormal"] = "lognormal"
-    median: Annotated[float, BeforeValidator(_parse_duration), Field(gt=0, allow_inf_nan=False)]
-    sigma: float = Field(ge=0, allow_inf_nan=False)
-
-    @property
-    def mu(self) -> float:
-        return math.log(self.median)
-
-
-class Empirical(_Clamped):
-    """Observed delays, drawn uniformly at random (a bootstrap of the table)."""
-
-    dist: Literal["empirical"] = "empirical"
-    values: list[Duration] = Field(min_length=1)
-
-
-LatencySpec = Annotated[
-    Constant | Uniform | Normal | LogNormal | Empirical, Field(discriminator="dist")
-]
-
-
-class LatencyModel(_Model):
+class LatencyModel(Model):
     """How long the mediator takes to walk between rooms, read a note, and draft a paraphrase."""
 
     travel: LatencySpec = Constant(value=300.0)
@@ -132,14 +62,14 @@ class LatencyModel(_Model):
     drafting: LatencySpec = Constant(value=120.0)
 
 
-class Position(_Model):
+class Position(Model):
     """A party's private stance on one numeric agenda term (used by bots and the report)."""
 
     ideal: float
     reservation: float
 
 
-class Party(_Model):
+class Party(Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     name: str
     room: str = ""
@@ -150,7 +80,7 @@ class Party(_Model):
     )
 
 
-class AgendaItem(_Model):
+class AgendaItem(Model):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,47}$")
     title: str
     unit: str = ""
@@ -158,7 +88,7 @@ class AgendaItem(_Model):
     max: float | None = Field(default=None, description="highest value a term may take")
 
 
-class MediatorSeat(_Model):
+class MediatorSeat(Model):
     name: str = "Mediator"
     mode: Literal["auto", "human"] = "auto"
     start_room: str | None = Field(
@@ -166,7 +96,7 @@ class MediatorSeat(_Model):
     )
 
 
-class Rules(_Model):
+class Rules(Model):
     """Delivery rules of the exercise (DESIGN §shuttle, "Delivery rules")."""
 
     scope: Literal["return", "flag", "relay"] = Field(
@@ -185,7 +115,7 @@ class Rules(_Model):
     )
 
 
-class Scenario(_Model):
+class Scenario(Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
     title: str
     description: str = ""
@@ -194,6 +124,10 @@ class Scenario(_Model):
     agenda: list[AgendaItem] = Field(default_factory=list)
     latency: LatencyModel = LatencyModel()
     rules: Rules = Rules()
+    delivery: Delivery = Field(
+        default_factory=Delivery,
+        description="delivery rules per link and named presets (docs/delivery-rules.md)",
+    )
     deadline: Duration | None = Field(default=None, description="exercise time until it ends")
 
     @model_validator(mode="after")
@@ -212,7 +146,35 @@ class Scenario(_Model):
         start = self.mediator.start_room
         if start is not None and start not in ids:
             raise ValueError(f"mediator.start_room: {start!r} is not a party id {ids}")
+        links = {f"{p}->mediator" for p in ids} | {f"mediator->{p}" for p in ids}
+        unknown = sorted(set(self.delivery.links) - links)
+        if unknown:
+            raise ValueError(f"delivery.links: {unknown} name no link; links are {sorted(links)}")
         return self
+
+    def under(
+        self, *, preset: str | None = None, delivery: dict[str, Any] | None = None
+    ) -> Scenario:
+        """This scenario under other delivery rules (for simulate and counterfactual replay).
+
+        ``preset`` replaces the ``delivery`` section with that named preset alone;
+        ``delivery`` replaces it with the one given. Either way the delivery section overrides
+        the exercise-wide ``latency`` and ``rules``. Raises :class:`ScenarioError`.
+        """
+        data = self.model_dump(mode="json", exclude_unset=True)
+        if preset is not None:
+            data["delivery"] = {"preset": preset}
+        if delivery is not None:
+            data["delivery"] = delivery
+        return parse_scenario(data, "delivery rules")
+
+    def exercise_wide_rules(self) -> LinkRules:
+        """What the ``latency`` and ``rules`` sections set, as one layer of link rules."""
+        fields: dict[str, Any] = {}
+        for section in (self.latency, self.rules):
+            for name in section.model_fields_set:
+                fields[name] = getattr(section, name)
+        return LinkRules.model_validate(fields)
 
     def party(self, party_id: str) -> Party:
         for party in self.parties:
@@ -229,9 +191,10 @@ class Scenario(_Model):
         return self.party(party_id).room or f"{self.party(party_id).name} room"
 
 
-def _describe(error: Any) -> str:
+def describe_errors(error: Any, limit: int = 10) -> str:
+    """A pydantic ``ValidationError`` as ``field.path: message; ...`` (the first ``limit``)."""
     lines = []
-    for item in error.errors():
+    for item in error.errors()[:limit]:
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
         lines.append(f"{where}: {item['msg']}")
     return "; ".join(lines)
@@ -246,7 +209,7 @@ def parse_scenario(data: Any, source: str = "scenario") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(f"{source}: {_describe(error)}") from None
+        raise ScenarioError(f"{source}: {describe_errors(error)}") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

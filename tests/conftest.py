@@ -17,6 +17,7 @@ from schemas.scenario import sample_scenario_path
 def quick_scenario(**overrides: Any) -> dict[str, Any]:
     """The Muscat sample with constant, short delays (exercise seconds), as a dict."""
     data = yaml.safe_load(sample_scenario_path().read_text(encoding="utf-8"))
+    data.pop("delivery", None)  # its preset would override these delays
     data["latency"] = {
         "travel": {"dist": "constant", "value": 2.0},
         "reading": {"dist": "constant", "value": 0.0},

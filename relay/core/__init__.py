@@ -17,11 +17,12 @@ from .errors import (
     WrongState,
 )
 from .exercise import Exercise, NoteStatus, Phase
-from .latency import Rng, RngFactory, draw
+from .latency import Draws, Rng, RngFactory, sample
 from .visibility import visible_to
 
 __all__ = [
     "DirectChannel",
+    "Draws",
     "Exercise",
     "InvalidNote",
     "LocalProtocolError",
@@ -36,7 +37,7 @@ __all__ = [
     "UnknownNote",
     "WrongState",
     "commands",
-    "draw",
     "events",
+    "sample",
     "visible_to",
 ]

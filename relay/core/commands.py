@@ -14,6 +14,8 @@ from . import events as ev
 
 __all__ = [
     "ANSWERS",
+    "Batch",
+    "ChangeRules",
     "CONTROLS",
     "KINDS",
     "Command",
@@ -86,8 +88,13 @@ class Relay(Command):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Hold(Command):
+    """Hold ``note`` until exercise time ``until``, until ``condition`` holds
+    (``delivered:N``: note N reached its recipient; ``answered:N``: a reply to note N was
+    handed over), or, with neither, until released."""
+
     note: int
     until: float | None = None
+    condition: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -112,6 +119,21 @@ class Travel(Command):
     destination: str
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Batch(Command):
+    """Relay ``notes`` (every read note for the other room, if empty) verbatim, and leave for
+    that room with the pouch. All or nothing; journalled as the relays and the departure."""
+
+    notes: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChangeRules(Command):
+    """The facilitator replaces the delivery rules (a scenario ``delivery`` section)."""
+
+    delivery: dict[str, Any]
+
+
 CONTROLS: dict[str, type[Command]] = {"start": Start, "pause": Pause, "resume": Resume, "end": End}
 """The facilitator's controls by name (REST path and websocket ``control`` frame)."""
 
@@ -127,6 +149,7 @@ EVENT_OF: dict[type[Command], type[ev.Event]] = {
     Return: ev.NoteReturned,
     Decline: ev.NoteDeclined,
     Travel: ev.MediatorDeparted,
+    ChangeRules: ev.RulesChanged,
 }
 _COMMAND_OF = {event: command for command, event in EVENT_OF.items()}
 

@@ -30,8 +30,11 @@ __all__ = [
     "MediatorArrived",
     "MediatorDeparted",
     "NoteDeclined",
+    "Draw",
     "NoteDelivered",
+    "NoteExpired",
     "NoteHandedOver",
+    "NoteLost",
     "NoteHeld",
     "NoteReceipt",
     "NoteRelayed",
@@ -39,6 +42,7 @@ __all__ = [
     "NoteReturned",
     "NoteSubmitted",
     "RESERVED",
+    "RulesChanged",
     "event_from_data",
     "is_input",
 ]
@@ -62,8 +66,25 @@ class Event:
     at: float
 
     def to_data(self) -> dict[str, Any]:
-        """The payload (everything but ``seq`` and ``at``), as JSON types."""
-        return {name: getattr(self, name) for name in _payload_fields(type(self))}
+        """The payload (everything but ``seq`` and ``at``), as JSON types.
+
+        Rule records (``draws``, ``distortions``) are left out when empty: most events have none.
+        """
+        data = {name: getattr(self, name) for name in _payload_fields(type(self))}
+        for name in _OPTIONAL_RECORDS:
+            if name in data and not data[name]:
+                del data[name]
+        return data
+
+
+Draw = list[Any]
+"""One random decision of a delivery rule, as journalled: ``[rule, stream, value, outcome]``.
+
+``value`` is what the stream gave (a delay in seconds, or a uniform compared with a
+probability); ``outcome`` is what the rule made of it (``"lost"``, ``"kept"``, ...) or ``""``
+for a delay. Faithful replay takes these values instead of drawing (relay/replay.py).
+"""
+_OPTIONAL_RECORDS = ("draws", "distortions")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -139,11 +160,18 @@ class NoteHandedOver(Event):
     terms: Terms
     in_reply_to: int | None
     answer: str | None
+    draws: list[Draw] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class NoteRelayed(Event):
-    """The mediator decided to carry the note to the other party, verbatim or paraphrased."""
+    """The mediator decided to carry the note to the other party, verbatim or paraphrased.
+
+    ``text``/``tags``/``terms`` are what the mediator meant to carry. ``distortions`` lists what
+    the link's miscalculation rule changed on the way, each with the original, so the
+    recipient reads the note as distorted (see :class:`NoteDelivered`). A paraphrase takes
+    ``drafting_s`` to write up; the note can travel from ``ready_at``.
+    """
 
     TYPE: ClassVar[str] = "note.relayed"
     by: str
@@ -154,14 +182,23 @@ class NoteRelayed(Event):
     terms: Terms
     paraphrased: bool
     flags: list[str] = field(default_factory=list)
+    drafting_s: float = 0.0
+    ready_at: float | None = None
+    distortions: list[dict[str, Any]] = field(default_factory=list)
+    draws: list[Draw] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class NoteHeld(Event):
+    """The mediator holds the note: until a time, until a condition holds
+    (``delivered:N``, ``answered:N``), or until released."""
+
     TYPE: ClassVar[str] = "note.held"
     by: str
     note: int
     until: float | None = None
+    condition: str | None = None
+    draws: list[Draw] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -199,6 +236,7 @@ class MediatorDeparted(Event):
     destination: str
     travel_s: float
     arrives_at: float
+    draws: list[Draw] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -229,6 +267,42 @@ class NoteDelivered(Event):
     answer: str | None
     comment: str | None = None
     flags: list[str] = field(default_factory=list)
+    duplicate: bool = False
+    draws: list[Draw] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteLost(Event):
+    """Miscalculation: the note fell out of the pouch; ``recipient`` never reads it."""
+
+    TYPE: ClassVar[str] = "note.lost"
+    note: int
+    recipient: str
+    sender: str
+    draws: list[Draw] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class NoteExpired(Event):
+    """A standing offer lapsed. Undelivered, it is withdrawn; delivered, it can no longer be
+    accepted."""
+
+    TYPE: ClassVar[str] = "note.expired"
+    by: str
+    note: int
+    sender: str
+    recipient: str
+    delivered: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RulesChanged(Event):
+    """The facilitator changed the delivery rules in flight: ``delivery`` replaces the
+    scenario's delivery section from now on. Notes in flight keep the delays already drawn."""
+
+    TYPE: ClassVar[str] = "rules.changed"
+    by: str
+    delivery: dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -260,6 +334,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MediatorArrived,
         NoteDelivered,
         NoteReceipt,
+        NoteLost,
+        NoteExpired,
+        RulesChanged,
     )
 }
 

@@ -22,6 +22,11 @@ Rules this module enforces (DESIGN §1 "The shuttle"):
   Ties keep insertion order (the timer heap is ``(due, order, ...)``; items are never compared).
 * A refused command changes nothing: it is validated in full before any state is touched. The
   timers that fired on the way to its ``now`` stand, so drivers drain events even after an error.
+* Delivery rules are per link (``schemas/delivery.py``): reading on a party -> mediator link;
+  drafting, the pouch, loss, duplication, distortion and scope on a mediator -> party link.
+  Every random decision goes through :meth:`Exercise._delay` or :meth:`Exercise._chance`,
+  which draw from the injected :class:`Draws` and record ``[rule, stream, value, outcome]`` in
+  the event the decision belongs to (docs/delivery-rules.md).
 
 Lifecycle (the transition table :data:`LIFECYCLE`)::
 
@@ -30,20 +35,28 @@ Lifecycle (the transition table :data:`LIFECYCLE`)::
 
 A note's life (the table :data:`NOTE_MOVES`)::
 
-    waiting --handover--> with_mediator --relay|return|decline--> outbound --arrive--> delivered
+    waiting --handover--> with_mediator --relay--> drafting --drafted--> outbound
+                          with_mediator --return|decline--> outbound
                           with_mediator <--release-- held <--hold-- with_mediator
+    outbound --arrive--> delivered (or lost: a miscalculation)
+    any state before delivered --offer lapses--> expired
 """
 
 from __future__ import annotations
 
 import heapq
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from schemas.scenario import Scenario
+from pydantic import ValidationError
+
+from schemas.delivery import Delivery, Link, inbound, outbound, resolve
+from schemas.latency import LatencySpec
+from schemas.scenario import Scenario, describe_errors
 
 from . import commands as cmd
 from . import events as ev
@@ -56,7 +69,7 @@ from .errors import (
     UnknownNote,
     WrongState,
 )
-from .latency import RngFactory, draw
+from .latency import Draws, is_fixed, sample
 
 __all__ = ["FACILITATOR", "LIFECYCLE", "MEDIATOR", "NOTE_MOVES", "Exercise", "NoteStatus", "Phase"]
 
@@ -86,12 +99,23 @@ class NoteStatus(StrEnum):
     WAITING = "waiting"  # on the table in its sender's room, for the mediator to collect
     WITH_MEDIATOR = "with_mediator"  # handed over; readable once ready_at has passed
     HELD = "held"
+    DRAFTING = "drafting"  # relayed as a paraphrase (or behind one); travels once written up
     OUTBOUND = "outbound"  # decided, to be delivered in its destination room
     DELIVERED = "delivered"
+    LOST = "lost"  # miscalculation: fell out of the pouch
+    EXPIRED = "expired"  # an offer that lapsed before it was delivered
+
+    @property
+    def settled(self) -> bool:
+        """No longer in flight."""
+        return self in _SETTLED
+
+
+_SETTLED = frozenset({NoteStatus.DELIVERED, NoteStatus.LOST, NoteStatus.EXPIRED})
 
 
 NOTE_MOVES: dict[tuple[NoteStatus, type[cmd.Command]], NoteStatus] = {
-    (NoteStatus.WITH_MEDIATOR, cmd.Relay): NoteStatus.OUTBOUND,
+    (NoteStatus.WITH_MEDIATOR, cmd.Relay): NoteStatus.DRAFTING,
     (NoteStatus.WITH_MEDIATOR, cmd.Hold): NoteStatus.HELD,
     (NoteStatus.HELD, cmd.Release): NoteStatus.WITH_MEDIATOR,
     (NoteStatus.WITH_MEDIATOR, cmd.Return): NoteStatus.OUTBOUND,
@@ -119,7 +143,16 @@ class Note:
     destination: str | None = None
     outcome: str | None = None  # relayed | returned | declined
     comment: str | None = None
-    carried: dict[str, Any] = field(default_factory=dict)  # text/tags/terms as relayed
+    carried: dict[str, Any] = field(default_factory=dict)  # text/tags/terms as delivered
+    drafted_at: float = math.inf
+    condition: str | None = None  # of a hold: "delivered:N" or "answered:N"
+    expires_at: float | None = None
+    lapsed: bool = False  # an offer past its expiry: it can no longer be accepted
+    policy_checked: bool = False  # the automatic mediator's hold policy has looked at it
+
+    @property
+    def is_offer(self) -> bool:
+        return self.kind == "proposal" or self.answer == "counter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +165,7 @@ class Travelling:
 class Exercise:
     """One exercise's protocol state. Not thread-safe; drivers serialise calls."""
 
-    def __init__(self, scenario: Scenario, *, seed: int, rng: RngFactory) -> None:
+    def __init__(self, scenario: Scenario, *, seed: int, rng: Draws) -> None:
         self.scenario = scenario
         self.seed = seed
         self.parties: tuple[str, str] = (scenario.parties[0].id, scenario.parties[1].id)
@@ -142,15 +175,27 @@ class Exercise:
         self.auto_mediator = scenario.mediator.mode == "auto"
         self.outcome: ev.ExerciseEnded | None = None
         self.notes: dict[int, Note] = {}
-        self._travel_rng = rng("travel")
-        self._reading_rng = rng("reading")
+        self.delivery = scenario.delivery
+        self.links: dict[str, Link] = resolve(
+            self.parties, self.delivery, scenario.exercise_wide_rules()
+        )
+        self._rng = rng
+        self._draws: list[ev.Draw] = []  # taken since the last event that recorded them
         self._client_ids: dict[tuple[str, str], int] = {}
         self._known: dict[str, set[int]] = {party: set() for party in self.parties}
         self._waiting: dict[str, list[int]] = {party: [] for party in self.parties}
         self._outbound: dict[str, list[int]] = {party: [] for party in self.parties}
+        self._left: dict[str, list[int]] = {party: [] for party in self.parties}  # pouch full
         self._with_mediator: dict[int, Note] = {}  # handed over, not yet decided; in order
+        self._drafting: dict[int, Note] = {}
+        self._conditional: dict[int, Note] = {}  # held until a condition holds
+        self._answered: set[int] = set()  # notes a reply was handed over for
+        self._last_ready: dict[str, float] = {}  # per link, for order: preserve
         self._timers: list[tuple[float, int, str, int]] = []
         self._timer_order = 0
+        self._wake_at: float | None = None  # the automatic mediator's next departure slot
+        self._arrived_at = 0.0  # when the mediator entered the room it stands in
+        self._unpacked = 0  # notes delivered from the pouch at that arrival
         self._paused_at = 0.0
         self._seq = 0
         self._out: list[ev.Event] = []
@@ -166,6 +211,8 @@ class Exercise:
             cmd.Return: self._send_back,
             cmd.Decline: self._send_back,
             cmd.Travel: self._travel,
+            cmd.Batch: self._batch,
+            cmd.ChangeRules: self._change_rules,
         }
         # What the author set, not the defaults: journals stay valid when defaults are added.
         written = scenario.model_dump(mode="json", exclude_unset=True)
@@ -218,18 +265,22 @@ class Exercise:
         return self._client_ids.get((seat, client_id))
 
     def in_flight(self) -> list[Note]:
-        """Notes not yet delivered, oldest first (for the facilitator's view)."""
-        return [n for n in self.notes.values() if n.status is not NoteStatus.DELIVERED]
+        """Notes not yet delivered, lost or lapsed, oldest first (for the facilitator's view)."""
+        return [n for n in self.notes.values() if not n.status.settled]
 
     # ------------------------------------------------------------------ time
 
     def _advance_to(self, now: float) -> None:
         if now < self.now:
             raise LocalProtocolError(f"time ran backwards: {now} < {self.now}")
-        while self.phase is Phase.RUNNING and self._timers and self._timers[0][0] <= now:
-            due, _, kind, ref = heapq.heappop(self._timers)
-            self.now = due
-            self._fire(kind, ref)
+        timers = self._timers
+        while self.phase is Phase.RUNNING and timers and timers[0][0] <= now:
+            # Everything due at one instant fires before anyone decides: a note that becomes
+            # ready at the very moment the pouch leaves travels with it.
+            self.now = due = timers[0][0]
+            while self.phase is Phase.RUNNING and timers and timers[0][0] == due:
+                _, _, kind, ref = heapq.heappop(timers)
+                self._fire(kind, ref)
             self._settle()
         self.now = now
 
@@ -244,30 +295,48 @@ class Exercise:
         """
         if pause <= 0:
             return
+        since = self._paused_at
         self._timers = [(due + pause, order, kind, ref) for due, order, kind, ref in self._timers]
         if isinstance(self.location, Travelling):
             trip = self.location
             self.location = Travelling(trip.origin, trip.destination, trip.arrives_at + pause)
-        for note in self._with_mediator.values():
-            if note.ready_at > self._paused_at:
-                note.ready_at += pause
+        if self._wake_at is not None:
+            self._wake_at += pause
         for note in self.notes.values():
-            if note.status is NoteStatus.HELD and note.held_until is not None:
+            if note.status.settled:
+                continue
+            if note.ready_at > since:
+                note.ready_at += pause
+            if note.drafted_at > since:
+                note.drafted_at += pause
+            if note.held_until is not None and note.held_until > since:
                 note.held_until += pause
+            if note.expires_at is not None and note.expires_at > since:
+                note.expires_at += pause
 
     def _fire(self, kind: str, ref: int) -> None:
         if kind == "arrive":
             assert isinstance(self.location, Travelling)
             self.location = self.location.destination
+            self._arrived_at = self.now
+            self._unpacked = 0
             self._emit(ev.MediatorArrived, room=self.location)
         elif kind == "deadline":
             self._finish(ev.CLOCK, "deadline")
         elif kind == "unhold":
             note = self.notes[ref]
             if note.status is NoteStatus.HELD and note.held_until == self.now:
-                self._move(note, cmd.Release)
-                self._emit(ev.NoteReleased, by=ev.CLOCK, note=note.id)
-        # "ready" needs no action of its own: settling lets the mediator policy look again.
+                self._unhold(note, ev.CLOCK)
+        elif kind == "drafted":
+            note = self.notes[ref]
+            if note.status is NoteStatus.DRAFTING and note.drafted_at == self.now:
+                self._ready_to_travel(note)
+        elif kind == "expire":
+            self._expire(self.notes[ref])
+        elif kind == "wake":
+            self._wake_at = None
+        # "ready" and "wake" need no action of their own: settling lets the mediator look again,
+        # and delivers whatever is for the room the mediator stands in.
 
     # ------------------------------------------------------------------ controls
 
@@ -290,6 +359,25 @@ class Exercise:
         if isinstance(command, cmd.Start) and self.scenario.deadline is not None:
             self._schedule(self.now + self.scenario.deadline, "deadline")
 
+    def _change_rules(self, command: cmd.ChangeRules) -> None:
+        """New delivery rules from now on. Delays already drawn stand; nothing in flight is
+        dropped or doubled, because every list a note sits in stays as it is."""
+        self._require_role(command.by, FACILITATOR, "change the delivery rules")
+        if self.phase is Phase.ENDED:
+            raise WrongState("cannot change the rules: the exercise has ended")
+        try:
+            delivery = Delivery.model_validate(command.delivery)
+            links = resolve(self.parties, delivery, self.scenario.exercise_wide_rules())
+            Scenario.model_validate({**self.scenario.model_dump(), "delivery": delivery})
+        except ValidationError as error:
+            raise InvalidNote(f"delivery rules: {describe_errors(error)}") from None
+        self.delivery, self.links = delivery, links
+        self._emit(
+            ev.RulesChanged,
+            by=command.by,
+            delivery=delivery.model_dump(mode="json", exclude_unset=True),
+        )
+
     def _finish(self, by: str, reason: str, note: Note | None = None) -> None:
         self.phase = Phase.ENDED
         terms = dict(note.carried["terms"]) if note is not None else None
@@ -307,7 +395,7 @@ class Exercise:
         self._check_address(sender, command.to)
         self._check_note(sender, command)
         note_id = len(self.notes) + 1
-        self.notes[note_id] = Note(
+        note = self.notes[note_id] = Note(
             id=note_id,
             sender=sender,
             kind=command.kind,
@@ -333,6 +421,10 @@ class Exercise:
             answer=command.answer,
             to=command.to,
         )
+        expiry = self.links[inbound(sender)].expiry
+        if expiry is not None and note.is_offer:
+            note.expires_at = self.now + expiry
+            self._schedule(note.expires_at, "expire", note_id)
 
     def _check_address(self, sender: str, to: str) -> None:
         # DESIGN §shuttle: no direct channel, whatever the client does.
@@ -394,18 +486,17 @@ class Exercise:
         # A party answers only what was delivered to it: knowledge is what arrived.
         if target is None or target.id not in self._known[sender] or target.sender == sender:
             raise UnknownNote(f"a reply must answer a note delivered to {sender}")
-        is_offer = target.kind == "proposal" or target.answer == "counter"
-        if note.answer == "accept" and not is_offer:
-            what = target.kind if target.answer is None else f"{target.answer} reply"
-            raise InvalidNote(f"note {target.id} is a {what}; only offers can be accepted")
+        if note.answer == "accept":
+            if not target.is_offer:
+                what = target.kind if target.answer is None else f"{target.answer} reply"
+                raise InvalidNote(f"note {target.id} is a {what}; only offers can be accepted")
+            if target.lapsed:
+                raise InvalidNote(f"offer {target.id} lapsed at {target.expires_at:g}s")
 
     # ------------------------------------------------------------------ mediator
 
     def _mediator_note(self, command: cmd.Command, note_id: int) -> Note:
-        self._require_role(command.by, MEDIATOR, "act as the mediator")
-        if self.auto_mediator:
-            raise NotPermitted("the mediator is automatic in this exercise")
-        self._require_running("act on notes")
+        self._require_mediator(command.by, "act on notes")
         note = self.notes.get(note_id)
         if note is None or note.status is NoteStatus.WAITING:
             raise UnknownNote(f"note {note_id} has not been handed to the mediator")
@@ -414,13 +505,15 @@ class Exercise:
             raise WrongState(f"cannot {verb}: note {note_id} is {note.status}")
         return note
 
+    def _require_mediator(self, seat: str, what: str) -> None:
+        self._require_role(seat, MEDIATOR, "act as the mediator")
+        if self.auto_mediator:
+            raise NotPermitted("the mediator is automatic in this exercise")
+        self._require_running(what)
+
     def _relay(self, command: cmd.Relay) -> None:
         note = self._mediator_note(command, command.note)
-        if note.kind == "mediator_only":
-            raise WrongState(f"cannot relay: note {note.id} is for the mediator only")
-        if note.ready_at > self.now:
-            left = note.ready_at - self.now
-            raise WrongState(f"cannot relay: note {note.id} is still being read ({left:.0f}s more)")
+        self._check_relayable(note)
         tags = note.tags if command.tags is None else list(command.tags)
         terms = note.terms if command.terms is None else dict(command.terms)
         text = note.text if command.text is None else command.text
@@ -428,27 +521,50 @@ class Exercise:
             raise InvalidNote(f"text must be 1 to {MAX_TEXT} characters")
         self._check_tags(tags)
         self._check_terms(terms)
-        refused = self._refused(self._other(note.sender), tags)
-        if refused and self.scenario.rules.scope == "return":
+        recipient = self._other(note.sender)
+        refused = self._refused(recipient, tags)
+        if refused and self.links[outbound(recipient)].scope == "return":
             raise OutOfScope(
                 f"cannot relay: note {note.id} is tagged {', '.join(refused)}, which "
-                f"{self._other(note.sender)} refuses to discuss; return it, or relay a "
-                "paraphrase without those tags"
+                f"{recipient} refuses to discuss; return it, or relay a paraphrase without "
+                "those tags"
             )
         self._carry(command.by, note, text, tags, terms)
+
+    def _check_relayable(self, note: Note) -> None:
+        if note.kind == "mediator_only":
+            raise WrongState(f"cannot relay: note {note.id} is for the mediator only")
+        if note.ready_at > self.now:
+            left = note.ready_at - self.now
+            raise WrongState(f"cannot relay: note {note.id} is still being read ({left:.0f}s more)")
 
     def _carry(
         self, by: str, note: Note, text: str, tags: list[str], terms: dict[str, float]
     ) -> None:
         recipient = self._other(note.sender)
+        link = self.links[outbound(recipient)]
         paraphrased = (text, tags, terms) != (note.text, note.tags, note.terms)
+        drafting_s = self._delay("drafting", link, link.drafting) if paraphrased else 0.0
+        ready_at = self._in_order(link, self.now + drafting_s)
+        carried_text, carried_tags, carried_terms, distortions = self._distort(
+            link, text, list(tags), dict(terms)
+        )
         flags = []
-        if self.scenario.rules.scope == "flag":
+        if link.scope == "flag":
             flags = [
-                f"{recipient} refuses to discuss {tag}" for tag in self._refused(recipient, tags)
+                f"{recipient} refuses to discuss {tag}"
+                for tag in self._refused(recipient, carried_tags)
             ]
-        note.carried = {"text": text, "tags": list(tags), "terms": dict(terms), "flags": flags}
-        self._move(note, cmd.Relay, recipient, "relayed")
+        note.carried = {
+            "text": carried_text,
+            "tags": carried_tags,
+            "terms": carried_terms,
+            "flags": flags,
+        }
+        note.drafted_at = ready_at
+        self._move(note, cmd.Relay)
+        note.destination, note.outcome = recipient, "relayed"
+        self._drafting[note.id] = note
         self._emit(
             ev.NoteRelayed,
             by=by,
@@ -459,22 +575,72 @@ class Exercise:
             terms=dict(terms),
             paraphrased=paraphrased,
             flags=list(flags),
+            drafting_s=drafting_s,
+            ready_at=ready_at,
+            distortions=distortions,
+            draws=self._take_draws(),
         )
+        if ready_at > self.now:
+            self._schedule(ready_at, "drafted", note.id)
+        else:
+            self._ready_to_travel(note)
+
+    def _ready_to_travel(self, note: Note) -> None:
+        """A decided note joins what the mediator carries to its destination."""
+        del self._drafting[note.id]
+        note.status = NoteStatus.OUTBOUND
+        assert note.destination is not None
+        self._outbound[note.destination].append(note.id)
 
     def _hold(self, command: cmd.Hold) -> None:
         note = self._mediator_note(command, command.note)
         if command.until is not None and command.until <= self.now:
             raise InvalidNote(f"hold until {command.until}: that time has passed")
-        note.held_until = command.until
+        if command.condition is not None:
+            self._parse_condition(command.condition)
+        self._hold_note(command.by, note, command.until, command.condition)
+
+    def _hold_note(self, by: str, note: Note, until: float | None, condition: str | None) -> None:
+        note.held_until, note.condition = until, condition
         self._move(note, cmd.Hold)
-        self._emit(ev.NoteHeld, by=command.by, note=note.id, until=command.until)
-        if command.until is not None:
-            self._schedule(command.until, "unhold", note.id)
+        if condition is not None:
+            self._conditional[note.id] = note
+        self._emit(
+            ev.NoteHeld,
+            by=by,
+            note=note.id,
+            until=until,
+            condition=condition,
+            draws=self._take_draws(),
+        )
+        if until is not None:
+            self._schedule(until, "unhold", note.id)
+
+    def _parse_condition(self, condition: str) -> tuple[str, Note]:
+        kind, _, number = condition.partition(":")
+        note = self.notes.get(int(number)) if number.isdigit() else None
+        if kind not in ("delivered", "answered") or note is None:
+            raise InvalidNote(
+                f"condition {condition!r}: use delivered:N or answered:N with a note number"
+            )
+        return kind, note
+
+    def _condition_holds(self, condition: str) -> bool:
+        kind, note = self._parse_condition(condition)
+        if note.status in (NoteStatus.LOST, NoteStatus.EXPIRED):
+            return True  # what it waited for will never come
+        if kind == "delivered":
+            return note.status is NoteStatus.DELIVERED
+        return note.id in self._answered
 
     def _release(self, command: cmd.Release) -> None:
         note = self._mediator_note(command, command.note)
+        self._unhold(note, command.by)
+
+    def _unhold(self, note: Note, by: str) -> None:
+        self._conditional.pop(note.id, None)
         self._move(note, cmd.Release)
-        self._emit(ev.NoteReleased, by=command.by, note=note.id)
+        self._emit(ev.NoteReleased, by=by, note=note.id)
 
     def _send_back(self, command: cmd.Return | cmd.Decline) -> None:
         note = self._mediator_note(command, command.note)
@@ -486,6 +652,7 @@ class Exercise:
     def _send_back_note(
         self, by: str, note: Note, action: type[cmd.Return | cmd.Decline], words: str
     ) -> None:
+        self._conditional.pop(note.id, None)
         note.comment = words
         note.carried = {
             "text": note.text,
@@ -493,29 +660,69 @@ class Exercise:
             "terms": dict(note.terms),
             "flags": [],
         }
+        outcome = "returned" if action is cmd.Return else "declined"
+        self._move(note, action, note.sender, outcome)
         if action is cmd.Return:
-            self._move(note, action, note.sender, "returned")
             self._emit(ev.NoteReturned, by=by, note=note.id, comment=words)
         else:
-            self._move(note, action, note.sender, "declined")
             self._emit(ev.NoteDeclined, by=by, note=note.id, reason=words)
 
     def _travel(self, command: cmd.Travel) -> None:
-        self._require_role(command.by, MEDIATOR, "move the mediator")
-        if self.auto_mediator:
-            raise NotPermitted("the mediator is automatic in this exercise")
-        self._require_running("travel")
+        self._require_mediator(command.by, "travel")
+        self._check_travel(command.destination)
+        self._depart(command.by, command.destination)
+
+    def _check_travel(self, destination: str) -> None:
         if isinstance(self.location, Travelling):
             raise WrongState(f"cannot travel: already on the way to {self.location.destination}")
-        if command.destination not in self.parties:
-            raise InvalidNote(f"no room {command.destination!r}; rooms are {list(self.parties)}")
-        if command.destination == self.location:
-            raise WrongState(f"cannot travel: already in {command.destination}'s room")
-        self._depart(command.by, command.destination)
+        if destination not in self.parties:
+            raise InvalidNote(f"no room {destination!r}; rooms are {list(self.parties)}")
+        if destination == self.location:
+            raise WrongState(f"cannot travel: already in {destination}'s room")
+        sitting = self.delivery.next_sitting(self.now)
+        if sitting != self.now:
+            when = "no sitting is left" if sitting is None else f"the next starts at {sitting:g}s"
+            raise WrongState(f"cannot travel: outside the sitting hours ({when})")
+
+    def _batch(self, command: cmd.Batch) -> None:
+        """Relay notes verbatim and leave with them: validated whole, then applied."""
+        self._require_mediator(command.by, "send a batch")
+        if isinstance(self.location, Travelling):
+            raise WrongState(f"cannot batch: already on the way to {self.location.destination}")
+        chosen = command.notes or [
+            n.id
+            for n in self._with_mediator.values()
+            if n.kind != "mediator_only" and n.ready_at <= self.now
+        ]
+        if not chosen:
+            raise WrongState("cannot batch: no note has been read and is ready to relay")
+        notes = []
+        for note_id in chosen:
+            note = self._mediator_note(cmd.Relay(by=command.by, note=note_id), note_id)
+            self._check_relayable(note)
+            recipient = self._other(note.sender)
+            refused = self._refused(recipient, note.tags)
+            if refused and self.links[outbound(recipient)].scope == "return":
+                raise OutOfScope(
+                    f"cannot batch: note {note.id} is tagged {', '.join(refused)}, which "
+                    f"{recipient} refuses to discuss"
+                )
+            notes.append(note)
+        rooms = {self._other(note.sender) for note in notes}
+        if len(rooms) != 1 or len(set(chosen)) != len(chosen):
+            raise InvalidNote("a batch carries distinct notes for one room")
+        (room,) = rooms
+        if room != self.location:
+            self._check_travel(room)
+        for note in notes:
+            self._carry(command.by, note, note.text, note.tags, note.terms)
+        if room != self.location:
+            self._depart(command.by, room)
 
     def _depart(self, by: str, destination: str) -> None:
         assert isinstance(self.location, str)
-        travel_s = draw(self.scenario.latency.travel, self._travel_rng)
+        link = self.links[outbound(destination)]
+        travel_s = self._delay("travel", link, link.travel)
         arrives = self.now + travel_s
         self._emit(
             ev.MediatorDeparted,
@@ -524,6 +731,7 @@ class Exercise:
             destination=destination,
             travel_s=travel_s,
             arrives_at=arrives,
+            draws=self._take_draws(),
         )
         self.location = Travelling(self.location, destination, arrives)
         self._schedule(arrives, "arrive")
@@ -534,9 +742,14 @@ class Exercise:
         """Do everything that now follows without anyone's decision, until nothing does."""
         while self.phase is Phase.RUNNING:
             before = self._seq
+            if self._conditional:
+                for note in list(self._conditional.values()):
+                    if note.condition is not None and self._condition_holds(note.condition):
+                        self._unhold(note, ev.CORE)
             if isinstance(self.location, str):
                 self._hand_over(self.location)
-                self._deliver(self.location)
+                if self._delivers_now(self.location):
+                    self._deliver(self.location)
             if self.auto_mediator and self.phase is Phase.RUNNING:
                 self._auto_mediate()
             if self._seq == before:
@@ -544,12 +757,15 @@ class Exercise:
 
     def _hand_over(self, room: str) -> None:
         waiting, self._waiting[room] = self._waiting[room], []
+        link = self.links[inbound(room)]
         for note_id in waiting:
             note = self.notes[note_id]
-            reading_s = draw(self.scenario.latency.reading, self._reading_rng)
-            note.ready_at = self.now + reading_s
+            reading_s = self._delay("reading", link, link.reading)
+            note.ready_at = self._in_order(link, self.now + reading_s)
             note.status = NoteStatus.WITH_MEDIATOR
             self._with_mediator[note.id] = note
+            if note.in_reply_to is not None and note.kind == "reply":
+                self._answered.add(note.in_reply_to)
             self._emit(
                 ev.NoteHandedOver,
                 note=note.id,
@@ -562,36 +778,92 @@ class Exercise:
                 terms=dict(note.terms),
                 in_reply_to=note.in_reply_to,
                 answer=note.answer,
+                draws=self._take_draws(),
             )
-            if reading_s > 0:
+            if note.ready_at > self.now:
                 self._schedule(note.ready_at, "ready", note.id)
             self._receipt(note, "handed_over")
 
+    def _delivers_now(self, room: str) -> bool:
+        """Whether notes for ``room`` are handed out now: with a pouch on its link, only at
+        the moment the courier arrives; without one, whenever the mediator stands there."""
+        return self.links[outbound(room)].pouch is None or self.now == self._arrived_at
+
     def _deliver(self, room: str) -> None:
-        outbound, self._outbound[room] = self._outbound[room], []
-        for note_id in outbound:
+        link = self.links[outbound(room)]
+        outbound_notes = self._left[room] + self._outbound[room]
+        self._left[room], self._outbound[room] = [], []
+        capacity = link.pouch.capacity if link.pouch is not None else None
+        if capacity is not None:  # what does not fit this arrival waits for the next
+            room_for = max(0, capacity - self._unpacked)
+            outbound_notes, self._left[room] = outbound_notes[:room_for], outbound_notes[room_for:]
+            self._unpacked += len(outbound_notes)
+        for note_id in outbound_notes:
             note = self.notes[note_id]
+            relayed = note.outcome == "relayed"
+            if relayed and self._chance("loss", link, link.loss, ("lost", "kept")):
+                note.status = NoteStatus.LOST
+                self._emit(
+                    ev.NoteLost,
+                    note=note.id,
+                    recipient=room,
+                    sender=note.sender,
+                    draws=self._take_draws(),
+                )
+                continue
+            twice = relayed and self._chance("duplicate", link, link.duplicate, ("twice", "once"))
             note.status = NoteStatus.DELIVERED
             self._known[room].add(note.id)
-            self._emit(
-                ev.NoteDelivered,
-                note=note.id,
-                recipient=room,
-                sender=note.sender,
-                outcome=note.outcome or "relayed",
-                kind=note.kind,
-                text=note.carried["text"],
-                tags=list(note.carried["tags"]),
-                terms=dict(note.carried["terms"]),
-                in_reply_to=note.in_reply_to,
-                answer=note.answer,
-                comment=note.comment,
-                flags=list(note.carried.get("flags", [])),
-            )
-            if note.outcome == "relayed":
+            for copy in (False, True) if twice else (False,):
+                self._emit(
+                    ev.NoteDelivered,
+                    note=note.id,
+                    recipient=room,
+                    sender=note.sender,
+                    outcome=note.outcome or "relayed",
+                    kind=note.kind,
+                    text=note.carried["text"],
+                    tags=list(note.carried["tags"]),
+                    terms=dict(note.carried["terms"]),
+                    in_reply_to=note.in_reply_to,
+                    answer=note.answer,
+                    comment=note.comment,
+                    flags=list(note.carried.get("flags", [])),
+                    duplicate=copy,
+                    draws=self._take_draws(),
+                )
+            if relayed:
                 self._receipt(note, "delivered")
                 if self._agreed(note):
+                    self._outbound[room][:0] = outbound_notes[outbound_notes.index(note_id) + 1 :]
                     return
+
+    def _expire(self, note: Note) -> None:
+        """An offer's time is up: withdrawn if still in flight, no longer acceptable if not."""
+        if note.status is NoteStatus.LOST or note.expires_at != self.now:
+            return
+        delivered = note.status is NoteStatus.DELIVERED
+        if not delivered:
+            for queue in (
+                self._waiting[note.sender],
+                *self._outbound.values(),
+                *self._left.values(),
+            ):
+                if note.id in queue:
+                    queue.remove(note.id)
+            self._with_mediator.pop(note.id, None)
+            self._drafting.pop(note.id, None)
+            self._conditional.pop(note.id, None)
+            note.status = NoteStatus.EXPIRED
+        note.lapsed = True
+        self._emit(
+            ev.NoteExpired,
+            by=ev.CLOCK,
+            note=note.id,
+            sender=note.sender,
+            recipient=self._other(note.sender),
+            delivered=delivered,
+        )
 
     def _agreed(self, note: Note) -> bool:
         """An accept delivered to the proposer closes the deal on the terms the acceptor read."""
@@ -602,24 +874,159 @@ class Exercise:
         return True
 
     def _auto_mediate(self) -> None:
-        """The automatic mediator: carry everything read, and shuttle whenever something waits."""
+        """The automatic mediator: carry everything read, and shuttle whenever something waits
+        (on the pouch's schedule, inside the sitting hours)."""
         if not isinstance(self.location, str):
             return
-        reading = False
+        busy = bool(self._drafting)
         for note in list(self._with_mediator.values()):
             if note.kind == "mediator_only":
                 continue
-            refused = self._refused(self._other(note.sender), note.tags)
             if note.ready_at > self.now:
-                reading = True
-            elif refused and self.scenario.rules.scope == "return":
-                why = f"{self._other(note.sender)} refuses to discuss {', '.join(refused)}"
+                busy = True
+                continue
+            if not note.policy_checked:
+                note.policy_checked = True
+                if self._policy_hold(note):
+                    continue
+            recipient = self._other(note.sender)
+            refused = self._refused(recipient, note.tags)
+            if refused and self.links[outbound(recipient)].scope == "return":
+                why = f"{recipient} refuses to discuss {', '.join(refused)}"
                 self._send_back_note(ev.AUTO, note, cmd.Return, f"Out of scope: {why}.")
             else:
                 self._carry(ev.AUTO, note, note.text, note.tags, note.terms)
         other = self._other(self.location)
-        if not reading and (self._outbound[other] or self._waiting[other]):
+        here = self.location
+        # a note for this room that missed the pouch goes out and comes back with the next one
+        missed = bool(self._left[here]) or (
+            bool(self._outbound[here]) and not self._delivers_now(here)
+        )
+        if not (self._outbound[other] or self._left[other] or self._waiting[other] or missed):
+            return
+        pouch = self.links[outbound(other)].pouch
+        scheduled = pouch is not None and pouch.every is not None
+        if busy and not scheduled:
+            return  # without a schedule, the mediator finishes reading and writing first
+        leave_at = self._departure_time(other)
+        if leave_at is None:
+            return  # no sitting left: the mediator stays put
+        if leave_at <= self.now:
             self._depart(ev.AUTO, other)
+        elif self._wake_at != leave_at:
+            self._wake_at = leave_at
+            self._schedule(leave_at, "wake")
+
+    def _policy_hold(self, note: Note) -> bool:
+        """The link's hold policy, applied once to each note the automatic mediator has read."""
+        policy = self.links[inbound(note.sender)].hold
+        if policy is None:
+            return False
+        if policy.until_answered and note.is_offer:
+            previous = [
+                n.id
+                for n in self.notes.values()
+                if n.id < note.id
+                and n.sender == note.sender
+                and n.is_offer
+                and n.status in (NoteStatus.DRAFTING, NoteStatus.OUTBOUND, NoteStatus.DELIVERED)
+            ]
+            if previous and not self._condition_holds(f"answered:{previous[-1]}"):
+                self._hold_note(ev.AUTO, note, None, f"answered:{previous[-1]}")
+                return True
+        if policy.delay is not None:
+            delay = self._delay("hold", self.links[inbound(note.sender)], policy.delay)
+            if delay > 0:
+                self._hold_note(ev.AUTO, note, self.now + delay, None)
+                return True
+        return False
+
+    def _departure_time(self, destination: str) -> float | None:
+        """The earliest time from now the courier may leave for ``destination``."""
+        pouch = self.links[outbound(destination)].pouch
+        at: float | None = self.now
+        for _ in range(64):  # a slot inside a sitting; both are periodic, so this converges
+            assert at is not None
+            slot = at
+            if pouch is not None and pouch.every is not None:
+                k = max(0, math.ceil((at - pouch.offset) / pouch.every - 1e-9))
+                slot = pouch.offset + k * pouch.every
+            at = self.delivery.next_sitting(slot)
+            if at is None or at == slot:
+                return at
+        return None
+
+    # ------------------------------------------------------------------ rules
+
+    def _delay(self, rule: str, link: Link, spec: LatencySpec) -> float:
+        """A delay for ``rule`` on ``link``, drawn and recorded (a constant draws nothing)."""
+        if is_fixed(spec):
+            return sample(spec, 0.5, 0.5)
+        stream = f"{rule}:{link.name}"
+        value = self._rng.take(stream, lambda u1, u2: sample(spec, u1, u2))
+        self._draws.append([rule, stream, value, ""])
+        return value
+
+    def _chance(self, rule: str, link: Link, p: float, outcomes: tuple[str, str]) -> bool:
+        """Whether an event of probability ``p`` happens, drawn and recorded (0 and 1 draw
+        nothing)."""
+        if p <= 0.0 or p >= 1.0:
+            return p >= 1.0
+        stream = f"{rule}:{link.name}"
+        u = self._rng.take(stream, _first)
+        self._draws.append([rule, stream, u, outcomes[0] if u < p else outcomes[1]])
+        return u < p
+
+    def _pick(self, rule: str, link: Link, count: int) -> int:
+        """One of ``count`` choices, drawn and recorded."""
+        stream = f"{rule}:{link.name}"
+        index = int(self._rng.take(stream, lambda u1, u2: min(int(u1 * count), count - 1)))
+        self._draws.append([rule, stream, index, "picked"])
+        return index
+
+    def _take_draws(self) -> list[ev.Draw]:
+        draws, self._draws = self._draws, []
+        return draws
+
+    def _in_order(self, link: Link, ready_at: float) -> float:
+        """With ``order: preserve``, a note is never ready before the one ahead on its link."""
+        if link.order == "preserve":
+            ready_at = max(ready_at, self._last_ready.get(link.name, -math.inf))
+            self._last_ready[link.name] = ready_at
+        return ready_at
+
+    def _distort(
+        self, link: Link, text: str, tags: list[str], terms: dict[str, float]
+    ) -> tuple[str, list[str], dict[str, float], list[dict[str, Any]]]:
+        """The link's paraphrase errors: what the recipient will read, and what changed."""
+        rules = link.distort
+        changes: list[dict[str, Any]] = []
+        if rules is None:
+            return text, tags, terms, changes
+        if tags and rules.tag_drop and self._chance("distort", link, rules.tag_drop, HIT):
+            dropped = tags.pop(self._pick("distort", link, len(tags)))
+            changes.append({"kind": "tag_dropped", "tag": dropped})
+        if terms and rules.number and self._chance("distort", link, rules.number, HIT):
+            names = sorted(terms)
+            name = names[self._pick("distort", link, len(names))]
+            stream = f"distort:{link.name}"
+            move = self._rng.take(stream, lambda u1, u2: rules.number_bound * (2.0 * u1 - 1.0))
+            self._draws.append(["distort", stream, move, "moved"])
+            item = next(a for a in self.scenario.agenda if a.id == name)
+            moved = round(terms[name] + move, 2)
+            moved = max(moved, item.min) if item.min is not None else moved
+            moved = min(moved, item.max) if item.max is not None else moved
+            changes.append(
+                {"kind": "term_moved", "item": name, "original": terms[name], "relayed": moved}
+            )
+            terms[name] = moved
+        if rules.tone and self._chance("distort", link, rules.tone, HIT):
+            markers = [(a, b) for a, b in TONE_SWAPS if re.search(rf"\b{a}\b", text)]
+            if markers:
+                original, replaced = markers[self._pick("distort", link, len(markers))]
+                text = re.sub(rf"\b{original}\b", replaced, text, count=1)
+                changes.append({"kind": "tone", "original": original, "relayed": replaced})
+        return text, tags, terms, changes
 
     # ------------------------------------------------------------------ helpers
 
@@ -661,8 +1068,8 @@ class Exercise:
     }
 
     def _receipt(self, note: Note, status: str) -> None:
-        """Tell the sender how its note fares, as far as the scenario's receipts rule says."""
-        if status in self._RECEIPTS[self.scenario.rules.receipts]:
+        """Tell the sender how its note fares, as far as its link's receipts rule says."""
+        if status in self._RECEIPTS[self.links[inbound(note.sender)].receipts]:
             self._emit(ev.NoteReceipt, note=note.id, recipient=note.sender, status=status)
 
     def _refused(self, recipient: str, tags: list[str]) -> list[str]:
@@ -679,3 +1086,24 @@ class Exercise:
         event = cls(seq=self._seq, at=self.now, **payload)
         self._out.append(event)
         return event
+
+
+HIT = ("yes", "no")
+"""Outcome names of a distortion's chance draw."""
+
+TONE_SWAPS: tuple[tuple[str, str], ...] = (
+    ("must", "should"),
+    ("should", "must"),
+    ("will not", "would rather not"),
+    ("demand", "ask"),
+    ("ask", "demand"),
+    ("never", "not now"),
+    ("unacceptable", "difficult"),
+    ("insist", "suggest"),
+    ("suggest", "insist"),
+)
+"""Tone markers a distorting paraphrase may swap: a firm word softened, or a soft one hardened."""
+
+
+def _first(u1: float, u2: float) -> float:
+    return u1

@@ -1,59 +1,81 @@
-"""Latency models: pure functions of a spec and an injected random stream.
+"""Random draws, as pure functions of uniforms handed in by the driver.
 
-The core never touches global randomness. It is handed an :data:`RngFactory` that returns one
-independent, seeded stream per purpose (``"travel"``, ``"reading"``, ...), so that adding draws
-for one purpose never shifts the draws of another (one stream per rule and purpose, as FlowEmu
-does for its loss model). Drivers build the factory from the exercise seed.
+The core never touches global randomness. Its driver hands it :class:`Draws`: numbered,
+independent streams, one per rule and link (``"reading:iran->mediator"``, ``"loss:mediator->usa"``),
+so that a draw for one rule never shifts the draws of another. The core asks a stream for a
+value by giving a function of two uniforms in (0, 1); the driver decides where they come from:
+
+* live and in simulation, from the exercise seed (:func:`relay.rng.seeded_streams`: the k-th
+  draw of a stream is a hash of seed, stream and k, so any draw can be recomputed alone);
+* in faithful replay, from the journal, where every draw is recorded with the event that used
+  it (:class:`relay.replay.RecordedDraws`), so replay draws nothing.
+
+Latency samples are exact inverse transforms of the uniforms, so they follow their distribution
+whatever the source (tests/core/test_latency_fit.py).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from statistics import NormalDist
 from typing import Protocol
 
-from schemas.scenario import Constant, Empirical, LatencySpec, LogNormal, Normal, Uniform
+from schemas.latency import Constant, Empirical, LatencySpec, LogNormal, Normal, Uniform
 
-__all__ = ["Rng", "RngFactory", "draw"]
+__all__ = ["Draws", "Rng", "RngFactory", "is_fixed", "sample"]
+
+_STANDARD_NORMAL = NormalDist()
+
+
+class Draws(Protocol):
+    """Numbered random streams, injected into the core."""
+
+    def take(self, stream: str, make: Callable[[float, float], float]) -> float:
+        """The stream's next value: ``make(u1, u2)`` of its next two uniforms in (0, 1)."""
+        ...
 
 
 class Rng(Protocol):
-    """The subset of :class:`random.Random` the core uses."""
+    """The subset of :class:`random.Random` that bots use (they live outside the core)."""
 
     def random(self) -> float: ...
 
     def uniform(self, a: float, b: float) -> float: ...
 
-    def normalvariate(self, mu: float, sigma: float) -> float: ...
-
-    def lognormvariate(self, mu: float, sigma: float) -> float: ...
-
     def choice(self, seq: Sequence[float]) -> float: ...
 
 
 RngFactory = Callable[[str], Rng]
-"""``factory(purpose)`` returns the exercise's seeded stream for that purpose."""
+"""``factory(purpose)``: a seeded :class:`Rng` per purpose, for bots."""
 
 
-def _raw(spec: LatencySpec, rng: Rng) -> float:
+def is_fixed(spec: LatencySpec) -> bool:
+    """True when the spec leaves nothing to chance (a constant without jitter): no draw."""
+    return isinstance(spec, Constant) and not spec.jitter
+
+
+def _raw(spec: LatencySpec, u: float) -> float:
     if isinstance(spec, Constant):
         return spec.value
     if isinstance(spec, Uniform):
-        return rng.uniform(spec.low, spec.high)
+        return spec.low + (spec.high - spec.low) * u
     if isinstance(spec, Normal):
-        return rng.normalvariate(spec.mean, spec.sd)
+        return spec.mean + spec.sd * _STANDARD_NORMAL.inv_cdf(u)
     if isinstance(spec, LogNormal):
-        return rng.lognormvariate(spec.mu, spec.sigma)
+        return math.exp(spec.mu + spec.sigma * _STANDARD_NORMAL.inv_cdf(u))
     if isinstance(spec, Empirical):
-        return rng.choice(spec.values)
+        return spec.values[min(int(u * len(spec.values)), len(spec.values) - 1)]
     raise TypeError(f"unknown latency spec {spec!r}")
 
 
-def draw(spec: LatencySpec, rng: Rng) -> float:
-    """One delay in seconds: the distribution's draw, plus uniform jitter in
-    ``[-jitter, +jitter]`` if any, clamped to ``[spec.min, spec.max]`` (never negative)."""
-    value = _raw(spec, rng)
+def sample(spec: LatencySpec, u1: float, u2: float) -> float:
+    """One delay in seconds from two uniforms: the distribution's draw (from ``u1``), plus
+    uniform jitter in ``[-jitter, +jitter]`` (from ``u2``), clamped to ``[min, max]`` and never
+    negative."""
+    value = _raw(spec, u1)
     if spec.jitter:
-        value += rng.uniform(-spec.jitter, spec.jitter)
+        value += spec.jitter * (2.0 * u2 - 1.0)
     value = max(value, spec.min, 0.0)
     if spec.max is not None:
         value = min(value, spec.max)

@@ -6,11 +6,13 @@ was sent (DESIGN §1 "Who knew what, when"):
 
 * the facilitator and observers see everything;
 * the mediator sees what happens in the room it stands in and its own decisions: notes handed
-  over, deliveries, movements; never a note still lying in a room it has not visited;
+  over, deliveries, movements, rule changes; never a note still lying in a room it has not
+  visited, nor a note it lost (a miscalculation is for the debrief);
 * a party sees its own notes, what was delivered to it, receipts addressed to it, the mediator
-  entering and leaving its own room, and the lifecycle of the exercise. It never sees the other
-  party's notes before their delivery, nor the mediator's decisions (relay, hold, paraphrase),
-  nor the scenario with the other party's brief.
+  entering and leaving its own room, its offers lapsing (and the other party's, once delivered),
+  and the lifecycle of the exercise. It never sees the other party's notes before their
+  delivery, nor the mediator's decisions (relay, hold, paraphrase), nor rule changes, nor the
+  scenario with the other party's brief.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from . import events as ev
 __all__ = ["visible_to"]
 
 _EVERYONE = (ev.ExerciseStarted, ev.ExercisePaused, ev.ExerciseResumed, ev.ExerciseEnded)
-_MEDIATOR_BLIND = (ev.ExerciseCreated, ev.NoteSubmitted, ev.NoteReceipt)
+_MEDIATOR_BLIND = (ev.ExerciseCreated, ev.NoteSubmitted, ev.NoteReceipt, ev.NoteLost)
 
 
 def visible_to(seat: str, role: str, event: ev.Event) -> bool:
@@ -45,4 +47,6 @@ def _party_sees(party: str, event: ev.Event) -> bool:
         return event.room == party
     if isinstance(event, ev.MediatorDeparted):
         return event.origin == party
+    if isinstance(event, ev.NoteExpired):  # its sender, and its recipient if it got there
+        return event.sender == party or (event.delivered and event.recipient == party)
     return False

@@ -41,10 +41,12 @@ def make_scenario(
     *,
     travel: float | dict[str, Any] = 60.0,
     reading: float | dict[str, Any] = 10.0,
+    drafting: float | dict[str, Any] = 0.0,
     mediator: str = "auto",
     deadline: float | str | None = None,
     start_room: str | None = None,
     parties: tuple[str, str] = PARTIES,
+    delivery: dict[str, Any] | None = None,
 ) -> Scenario:
     return Scenario.model_validate(
         {
@@ -53,8 +55,13 @@ def make_scenario(
             "parties": [{"id": pid, "name": pid.upper()} for pid in parties],
             "mediator": {"mode": mediator, "start_room": start_room},
             "agenda": AGENDA,
-            "latency": {"travel": latency(travel), "reading": latency(reading)},
+            "latency": {
+                "travel": latency(travel),
+                "reading": latency(reading),
+                "drafting": latency(drafting),
+            },
             "deadline": deadline,
+            **({"delivery": delivery} if delivery is not None else {}),
         }
     )
 
@@ -63,6 +70,7 @@ def make_core(
     *,
     travel: float | dict[str, Any] = 60.0,
     reading: float | dict[str, Any] = 10.0,
+    drafting: float | dict[str, Any] = 0.0,
     mediator: str = "auto",
     deadline: float | str | None = None,
     start_room: str | None = None,
@@ -70,6 +78,7 @@ def make_core(
     start_at: float | None = 0.0,
     drain: bool = True,
     parties: tuple[str, str] = PARTIES,
+    delivery: dict[str, Any] | None = None,
 ) -> Exercise:
     """A core for the test scenario, started at ``start_at`` (None: left in draft).
 
@@ -79,10 +88,12 @@ def make_core(
     scenario = make_scenario(
         travel=travel,
         reading=reading,
+        drafting=drafting,
         mediator=mediator,
         deadline=deadline,
         start_room=start_room,
         parties=parties,
+        delivery=delivery,
     )
     core = Exercise(scenario, seed=seed, rng=seeded_streams(seed))
     if start_at is not None:

@@ -8,14 +8,19 @@ import statistics
 import pytest
 from pydantic import TypeAdapter
 
-from relay.core import draw
 from relay.core import events as ev
-from relay.rng import seeded_streams
+from relay.core import sample
+from relay.rng import SeededStreams, seeded_streams
 from schemas.scenario import LatencySpec
 
 from .helpers import PARTIES, make_core, of_type, other, submit, travel
 
 _SPEC = TypeAdapter(LatencySpec)
+
+
+def draw(spec, streams: SeededStreams, stream: str = "travel") -> float:
+    """One draw of ``spec`` from ``stream``, as the core takes it."""
+    return streams.take(stream, lambda u1, u2: sample(spec, u1, u2))
 
 
 def spec(**data):
@@ -78,7 +83,7 @@ def test_normal_with_a_large_sd_never_breaks_its_clamps_in_the_core():
 
 
 def test_normal_clamps_hold_for_direct_draws():
-    rng = seeded_streams(3)("travel")
+    rng = seeded_streams(3)
     normal = spec(dist="normal", mean=0, sd=10_000, min=5, max=6)
     values = [draw(normal, rng) for _ in range(5_000)]
     assert min(values) == 5.0
@@ -99,8 +104,8 @@ SPECS = {
 @pytest.mark.parametrize("name", SPECS)
 def test_every_draw_is_non_negative_and_within_clamps(name):
     latency = spec(**SPECS[name])
-    rng = seeded_streams(11)(name)
-    values = [draw(latency, rng) for _ in range(5_000)]
+    rng = seeded_streams(11)
+    values = [draw(latency, rng, name) for _ in range(5_000)]
     assert all(v >= 0.0 for v in values)
     assert all(v >= latency.min for v in values)
     if latency.max is not None:
@@ -109,10 +114,14 @@ def test_every_draw_is_non_negative_and_within_clamps(name):
 
 def test_draws_come_from_the_injected_stream_only():
     latency = spec(dist="uniform", low=0, high=1_000)
-    first = [draw(latency, seeded_streams(5)("travel")) for _ in range(3)]
-    again = [draw(latency, seeded_streams(5)("travel")) for _ in range(3)]
+    five = seeded_streams(5)
+    first = [draw(latency, five) for _ in range(3)]
+    again_five = seeded_streams(5)
+    again = [draw(latency, again_five) for _ in range(3)]
     assert first == again
-    assert draw(latency, seeded_streams(6)("travel")) != first[0]
+    assert len(set(first)) == 3  # successive draws of a stream differ
+    assert draw(latency, seeded_streams(6)) != first[0]
+    assert draw(latency, seeded_streams(5), "reading") != first[0]  # streams are independent
 
 
 def test_reading_time_comes_from_the_reading_model():

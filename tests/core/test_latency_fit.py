@@ -11,7 +11,7 @@ import pytest
 from pydantic import TypeAdapter
 from scipy import stats
 
-from relay.core.latency import draw
+from relay.core.latency import sample
 from relay.rng import seeded_streams
 from schemas.scenario import LatencySpec
 
@@ -19,10 +19,12 @@ N = 100_000
 spec_of = TypeAdapter(LatencySpec).validate_python
 
 
-def sample(spec: dict, purpose: str = "travel") -> np.ndarray:
-    rng = seeded_streams(2026)(purpose)
+def draws(spec: dict, stream: str = "travel:mediator->usa") -> np.ndarray:
+    """N draws of ``spec`` from one seeded stream, exactly as the core takes them."""
+    streams = seeded_streams(2026)
     parsed = spec_of(spec)
-    return np.fromiter((draw(parsed, rng) for _ in range(N)), dtype=float, count=N)
+    make = lambda u1, u2: sample(parsed, u1, u2)  # noqa: E731
+    return np.fromiter((streams.take(stream, make) for _ in range(N)), dtype=float, count=N)
 
 
 @pytest.mark.parametrize(
@@ -35,26 +37,26 @@ def sample(spec: dict, purpose: str = "travel") -> np.ndarray:
     ids=["uniform", "normal", "lognormal"],
 )
 def test_continuous_draws_fit_their_distribution(spec: dict, reference) -> None:
-    values = sample(spec)
+    values = draws(spec)
     statistic = stats.kstest(values, reference.cdf).statistic
     assert statistic < 0.01, statistic
     assert values.min() >= 0.0
 
 
 def test_constant_is_constant() -> None:
-    assert set(sample({"dist": "constant", "value": 42})) == {42.0}
+    assert set(draws({"dist": "constant", "value": 42})) == {42.0}
 
 
 def test_empirical_draws_follow_the_table() -> None:
     table = [30.0, 45.0, 45.0, 60.0, 240.0]
-    values = sample({"dist": "empirical", "values": table})
+    values = draws({"dist": "empirical", "values": table})
     for cut in sorted(set(table)):
         expected = sum(v <= cut for v in table) / len(table)
         assert abs((values <= cut).mean() - expected) < 0.01
 
 
 def test_jitter_adds_a_uniform_spread() -> None:
-    values = sample({"dist": "constant", "value": 100, "jitter": 20})
+    values = draws({"dist": "constant", "value": 100, "jitter": 20})
     statistic = stats.kstest(values, stats.uniform(80, 40).cdf).statistic
     assert statistic < 0.01, statistic
 
@@ -69,7 +71,7 @@ def test_jitter_adds_a_uniform_spread() -> None:
     ids=["normal", "lognormal", "uniform+jitter"],
 )
 def test_clamps_are_never_violated(spec: dict) -> None:
-    values = sample(spec)
+    values = draws(spec)
     low, high = spec.get("min", 0.0), spec.get("max", math.inf)
     assert values.min() >= low and values.max() <= high
     # and they do bind: some draws sit exactly on a clamp
@@ -77,7 +79,7 @@ def test_clamps_are_never_violated(spec: dict) -> None:
 
 
 def test_clamped_normal_is_the_censored_normal() -> None:
-    values = sample({"dist": "normal", "mean": 30, "sd": 30})  # min 0 clamps ~16% of draws
+    values = draws({"dist": "normal", "mean": 30, "sd": 30})  # min 0 clamps ~16% of draws
     reference = stats.norm(30, 30)
     assert abs((values == 0.0).mean() - reference.cdf(0.0)) < 0.01
     above = values[values > 0]

@@ -6,6 +6,8 @@ import copy
 
 import pytest
 
+from relay.core import Exercise
+from relay.rng import seeded_streams
 from schemas.scenario import (
     Constant,
     LogNormal,
@@ -172,10 +174,14 @@ def test_the_shipped_sample_loads():
     assert scenario.deadline == 4 * 3600.0
     assert scenario.mediator.mode == "auto"
     assert scenario.mediator.start_room == "iran"
-    assert scenario.latency.travel == Uniform(low=240.0, high=540.0)
-    assert isinstance(scenario.latency.reading, LogNormal)
-    assert scenario.latency.reading.max == 900.0
-    assert isinstance(scenario.latency.drafting, Normal)
+    assert scenario.delivery.preset == "muscat-indirect"
+    core = Exercise(scenario, seed=1, rng=seeded_streams(1))
+    to_usa, from_iran = core.links["mediator->usa"], core.links["iran->mediator"]
+    assert to_usa.travel == Uniform(low=240.0, high=540.0)
+    assert isinstance(from_iran.reading, LogNormal)
+    assert from_iran.reading.max == 900.0
+    assert isinstance(to_usa.drafting, Normal)
+    assert to_usa.scope == "flag"  # the scenario's own rules, over the preset
     assert scenario.party("iran").refuses == ["missiles", "regional_groups"]
 
 

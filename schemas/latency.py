@@ -1,0 +1,106 @@
+"""Times and latency distributions, shared by scenarios and delivery rules.
+
+Times are seconds, or strings with a unit: ``"90s"``, ``"15m"``, ``"4h"``, ``"1d"``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Constant",
+    "Duration",
+    "Empirical",
+    "LatencySpec",
+    "LogNormal",
+    "Model",
+    "Normal",
+    "Uniform",
+]
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?\s*$")
+
+
+def _parse_duration(value: Any) -> Any:
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"not a duration: {value!r} (use seconds or e.g. '90s', '15m', '4h')")
+        return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_parse_duration), Field(ge=0, allow_inf_nan=False)]
+"""Seconds (float), accepting unit strings in files."""
+
+
+class Model(BaseModel):
+    """Every scenario model: unknown fields are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Clamped(Model):
+    """Every distribution takes ``jitter`` (uniform ±jitter added to each draw) and clamps."""
+
+    jitter: Duration = 0.0
+    min: Duration = 0.0
+    max: Duration | None = None
+
+    @model_validator(mode="after")
+    def _clamps_ordered(self) -> _Clamped:
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+class Constant(_Clamped):
+    dist: Literal["constant"] = "constant"
+    value: Duration
+
+
+class Uniform(_Clamped):
+    dist: Literal["uniform"] = "uniform"
+    low: Duration
+    high: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) is below low ({self.low})")
+        return self
+
+
+class Normal(_Clamped):
+    dist: Literal["normal"] = "normal"
+    mean: Duration
+    sd: Duration
+
+
+class LogNormal(_Clamped):
+    """Log-normal by its median (``exp(mu)``) and the sd of its logarithm (``sigma``)."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    median: Annotated[float, BeforeValidator(_parse_duration), Field(gt=0, allow_inf_nan=False)]
+    sigma: float = Field(ge=0, allow_inf_nan=False)
+
+    @property
+    def mu(self) -> float:
+        return math.log(self.median)
+
+
+class Empirical(_Clamped):
+    """Observed delays, drawn uniformly at random (a bootstrap of the table)."""
+
+    dist: Literal["empirical"] = "empirical"
+    values: list[Duration] = Field(min_length=1)
+
+
+LatencySpec = Annotated[
+    Constant | Uniform | Normal | LogNormal | Empirical, Field(discriminator="dist")
+]
