@@ -25,6 +25,7 @@ def bargaining_scenario(deadline_s: float = SIM_DEADLINE_S) -> Any:
 
     data = load_scenario(sample_scenario_path("muscat")).model_dump(mode="json")
     data["deadline"] = deadline_s
+    data.pop("delivery", None)  # its preset would override the constant delays below
     data["latency"] = {
         "travel": {"dist": "constant", "value": SIM_TRAVEL_S},
         "reading": {"dist": "constant", "value": SIM_READING_S},
