@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import secrets
 import shlex
 import sys
+import threading
 from typing import Any
 
-from clients.sdk import ConnectionLost, Refused, SeatClient, event_of
+from clients.sdk import Backoff, ConnectionLost, Refused, SeatClient, event_of
 from clients.transcript import Transcript
 
 __all__ = ["parse_line", "play"]
@@ -102,9 +104,20 @@ def parse_line(line: str, tags: list[str]) -> tuple[str, dict[str, Any]]:
     raise LineError(f"unknown command {verb!r}; type help")
 
 
-async def play(url: str, exercise: str, token: str) -> None:
+def _report(what: str, detail: Any) -> None:
+    """Say what the connection does: the seat reconnects and resumes on its own."""
+    if what == "lost":
+        print(f"The connection was lost (close code {detail}); reconnecting ...", flush=True)
+    elif what == "retrying" and (detail in (1, 5) or detail % 20 == 0):
+        print(f"Still reconnecting (attempt {detail}) ...", flush=True)
+    elif what == "resumed":
+        whole = "" if detail.complete else " (incomplete: the relay holds fewer events)"
+        print(f"Reconnected; resumed after event #{detail.after}{whole}.", flush=True)
+
+
+async def play(url: str, exercise: str, token: str, backoff: Backoff | None = None) -> None:
     try:
-        seat = await SeatClient.connect(url, exercise, token)
+        seat = await SeatClient.connect(url, exercise, token, backoff=backoff, on_change=_report)
     except Refused as error:
         print(f"shuttle: {error.message}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -127,11 +140,31 @@ async def play(url: str, exercise: str, token: str) -> None:
     if brief:
         print(f"Your brief: {brief}")
     printer = asyncio.create_task(_print_events(seat, Transcript(welcome["scenario"])))
+    reader = asyncio.create_task(_read_commands(seat, _stdin_lines()))
     try:
-        await _read_commands(seat)
+        # Either the user quits, or the relay ends the seat for good (revoked, refused).
+        await asyncio.wait({printer, reader}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        printer.cancel()
+        for task in (printer, reader):
+            task.cancel()
         await seat.close()
+    if printer.done() and not printer.cancelled() and seat.close_code == 1008:
+        raise SystemExit(1)
+
+
+def _stdin_lines() -> asyncio.Queue[str]:
+    """Lines typed, read by a daemon thread, so that a seat closed by the relay can exit
+    without waiting for the user to press Enter. ``""`` is the end of input."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        for line in iter(sys.stdin.readline, ""):
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, "")
+
+    threading.Thread(target=read, daemon=True, name="stdin").start()
+    return lines
 
 
 async def _print_events(seat: SeatClient, transcript: Transcript) -> None:
@@ -147,14 +180,17 @@ async def _print_events(seat: SeatClient, transcript: Transcript) -> None:
                 f" {data['text']}" + (f"  | {terms}" if terms else ""),
                 flush=True,
             )
-    print("The relay closed the connection.", flush=True)
+    reason = " (token revoked or refused)" if seat.close_code == 1008 else ""
+    print(f"The relay closed the connection{reason}.", flush=True)
 
 
-async def _read_commands(seat: SeatClient) -> None:
+async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:
+    # client ids: unique across runs of this terminal, the same when a submit is resent
+    session = secrets.token_hex(4)
     ids = itertools.count(1)
     tags: list[str] = []
     while True:
-        line = await asyncio.to_thread(sys.stdin.readline)
+        line = await lines.get()
         if not line:
             return
         line = line.strip()
@@ -166,7 +202,8 @@ async def _read_commands(seat: SeatClient) -> None:
             print(HELP)
             continue
         if line == "status":
-            print(f"seat {seat.seat}, last event seen #{seat.last_seq}")
+            resumes = f", reconnected {len(seat.resumes)} time(s)" if seat.resumes else ""
+            print(f"seat {seat.seat}, last event seen #{seat.last_seq}{resumes}")
             continue
         if line.startswith("tag "):
             tags = [t for t in shlex.split(line[4:].replace(",", " ")) if t]
@@ -175,7 +212,7 @@ async def _read_commands(seat: SeatClient) -> None:
         try:
             method, args = parse_line(line, tags)
             if method == "submit":
-                args["client_id"] = f"{seat.seat}-term-{next(ids)}-{seat.last_seq}"
+                args["client_id"] = f"{seat.seat}-{session}-{next(ids)}"
                 tags = []
             answer = await getattr(seat, method)(**args)
         except LineError as error:

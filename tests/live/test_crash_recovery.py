@@ -4,12 +4,6 @@ note is delivered exactly once (DESIGN §journal: durable before acknowledged)."
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import signal
-import subprocess
-import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,70 +12,9 @@ import pytest
 
 from clients.sdk import RelayAPI, SeatClient
 from tests.conftest import quick_scenario
+from tests.live.servers import RelayProcess
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
-
-READY = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
-
-
-class RelayProcess:
-    """``shuttle serve`` in a child process; the port is read from its start-up line."""
-
-    def __init__(self, database: str, port: int = 0) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "clients.cli",
-                "serve",
-                "--port",
-                str(port),
-                "--database",
-                database,
-                "--log-level",
-                "info",
-            ],
-            stderr=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
-        self.log: list[str] = []
-        self.port = self._wait_ready()
-        self.url = f"http://127.0.0.1:{self.port}"
-        # Keep reading its log so that a full pipe never blocks the relay.
-        self._drain = threading.Thread(target=self._read_rest, daemon=True)
-        self._drain.start()
-
-    def _read_rest(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.log.append(line)
-
-    def _wait_ready(self) -> int:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:  # blocks on the child's own output, no polling
-            self.log.append(line)
-            match = READY.search(line)
-            if match:
-                return int(match.group(1))
-        raise AssertionError("relay exited before it was ready:\n" + "".join(self.log))
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self._close()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        self._close()
-
-    def _close(self) -> None:
-        self.proc.wait(timeout=10)
-        self._drain.join(timeout=10)
-        if self.proc.stderr:
-            self.proc.stderr.close()
 
 
 @pytest.fixture
