@@ -95,8 +95,9 @@ class Transcript:
             self._cargo.setdefault(e.recipient, []).append(e.note)
         if isinstance(e, ev.NoteReturned | ev.NoteDeclined) and e.note in self._senders:
             self._cargo.setdefault(self._senders[e.note], []).append(e.note)
-        if isinstance(e, ev.NoteDelivered) and e.note in self._cargo.get(e.recipient, []):
-            self._cargo[e.recipient].remove(e.note)
+        if isinstance(e, ev.NoteDelivered | ev.NoteLost | ev.NoteExpired):
+            if e.note in self._cargo.get(e.recipient, []):
+                self._cargo[e.recipient].remove(e.note)
         if isinstance(e, ev.NoteSubmitted):
             self._submitted[e.note] = e.at
             what = e.kind if e.answer is None else f"reply ({e.answer}) to #{e.in_reply_to}"
@@ -110,13 +111,18 @@ class Transcript:
                 f"reading takes {span(e.reading_s)}"
             ), body
         if isinstance(e, ev.NoteRelayed):
+            whom = self.name(e.recipient)
+            drafting = f"; drafting takes {span(e.drafting_s)}" if e.drafting_s else ""
+            errors = "; ".join(_distortion(d) for d in e.distortions)
+            garbled = f" (on the way: {errors})" if errors else ""
             if e.paraphrased:
-                whom = self.name(e.recipient)
-                return f"{m} will carry a PARAPHRASE of #{e.note} to the {whom}", e.text
-            return f"{m} will carry #{e.note} verbatim to the {self.name(e.recipient)}", None
+                head = f"{m} will carry a PARAPHRASE of #{e.note} to the {whom}{drafting}"
+                return head + garbled, e.text
+            return f"{m} will carry #{e.note} verbatim to the {whom}{garbled}", None
         if isinstance(e, ev.NoteHeld):
             until = f" until {clock(e.until)}" if e.until is not None else ""
-            return f"{m} holds #{e.note}{until}", None
+            condition = f" until {e.condition.replace(':', ' #')}" if e.condition else ""
+            return f"{m} holds #{e.note}{until}{condition}", None
         if isinstance(e, ev.NoteReleased):
             return f"{m} releases #{e.note}", None
         if isinstance(e, ev.NoteReturned):
@@ -135,11 +141,35 @@ class Transcript:
         if isinstance(e, ev.NoteDelivered):
             sent = self._submitted.get(e.note)
             transit = f" ({span(e.at - sent)} after it was written)" if sent is not None else ""
+            if e.duplicate:
+                return f"#{e.note} delivered to the {self.name(e.recipient)} AGAIN (a copy)", None
             if e.outcome == "relayed":
                 flagged = f" FLAGGED: {'; '.join(e.flags)}" if e.flags else ""
                 whom = self.name(e.recipient)
                 return f"#{e.note} DELIVERED to the {whom}{transit}{flagged}", None
             return f"#{e.note} brought back to the {self.name(e.recipient)}: {e.outcome}", e.comment
+        if isinstance(e, ev.NoteLost):
+            return f"#{e.note} LOST on the way to the {self.name(e.recipient)}", None
+        if isinstance(e, ev.NoteExpired):
+            state = "had reached" if e.delivered else "never reached"
+            return f"#{e.note} LAPSED (it {state} the {self.name(e.recipient)})", None
+        if isinstance(e, ev.RulesChanged):
+            return f"Delivery rules changed by the {e.by}: {_rules(e.delivery)}", None
         if isinstance(e, ev.NoteReceipt):
             return None, None
         return f"{e.TYPE}", None
+
+
+def _distortion(change: dict[str, object]) -> str:
+    if change.get("kind") == "tag_dropped":
+        return f"tag {change.get('tag')} dropped"
+    if change.get("kind") == "term_moved":
+        return f"{change.get('item')} {change.get('original')} -> {change.get('relayed')}"
+    return f"'{change.get('original')}' became '{change.get('relayed')}'"
+
+
+def _rules(delivery: dict[str, object]) -> str:
+    preset = delivery.get("preset")
+    rest = sorted(key for key in delivery if key != "preset")
+    parts = ([f"preset {preset}"] if preset else []) + rest
+    return ", ".join(parts) or "the scenario's defaults"

@@ -176,9 +176,7 @@ class Exercise:
         self.outcome: ev.ExerciseEnded | None = None
         self.notes: dict[int, Note] = {}
         self.delivery = scenario.delivery
-        self.links: dict[str, Link] = resolve(
-            self.parties, self.delivery, scenario.exercise_wide_rules()
-        )
+        self._use_links(resolve(self.parties, self.delivery, scenario.exercise_wide_rules()))
         self._rng = rng
         self._draws: list[ev.Draw] = []  # taken since the last event that recorded them
         self._client_ids: dict[tuple[str, str], int] = {}
@@ -371,7 +369,8 @@ class Exercise:
             Scenario.model_validate({**self.scenario.model_dump(), "delivery": delivery})
         except ValidationError as error:
             raise InvalidNote(f"delivery rules: {describe_errors(error)}") from None
-        self.delivery, self.links = delivery, links
+        self.delivery = delivery
+        self._use_links(links)
         self._emit(
             ev.RulesChanged,
             by=command.by,
@@ -421,7 +420,7 @@ class Exercise:
             answer=command.answer,
             to=command.to,
         )
-        expiry = self.links[inbound(sender)].expiry
+        expiry = self._from[sender].expiry
         if expiry is not None and note.is_offer:
             note.expires_at = self.now + expiry
             self._schedule(note.expires_at, "expire", note_id)
@@ -523,7 +522,7 @@ class Exercise:
         self._check_terms(terms)
         recipient = self._other(note.sender)
         refused = self._refused(recipient, tags)
-        if refused and self.links[outbound(recipient)].scope == "return":
+        if refused and self._to[recipient].scope == "return":
             raise OutOfScope(
                 f"cannot relay: note {note.id} is tagged {', '.join(refused)}, which "
                 f"{recipient} refuses to discuss; return it, or relay a paraphrase without "
@@ -542,7 +541,7 @@ class Exercise:
         self, by: str, note: Note, text: str, tags: list[str], terms: dict[str, float]
     ) -> None:
         recipient = self._other(note.sender)
-        link = self.links[outbound(recipient)]
+        link = self._to[recipient]
         paraphrased = (text, tags, terms) != (note.text, note.tags, note.terms)
         drafting_s = self._delay("drafting", link, link.drafting) if paraphrased else 0.0
         ready_at = self._in_order(link, self.now + drafting_s)
@@ -702,7 +701,7 @@ class Exercise:
             self._check_relayable(note)
             recipient = self._other(note.sender)
             refused = self._refused(recipient, note.tags)
-            if refused and self.links[outbound(recipient)].scope == "return":
+            if refused and self._to[recipient].scope == "return":
                 raise OutOfScope(
                     f"cannot batch: note {note.id} is tagged {', '.join(refused)}, which "
                     f"{recipient} refuses to discuss"
@@ -721,7 +720,7 @@ class Exercise:
 
     def _depart(self, by: str, destination: str) -> None:
         assert isinstance(self.location, str)
-        link = self.links[outbound(destination)]
+        link = self._to[destination]
         travel_s = self._delay("travel", link, link.travel)
         arrives = self.now + travel_s
         self._emit(
@@ -746,10 +745,12 @@ class Exercise:
                 for note in list(self._conditional.values()):
                     if note.condition is not None and self._condition_holds(note.condition):
                         self._unhold(note, ev.CORE)
-            if isinstance(self.location, str):
-                self._hand_over(self.location)
-                if self._delivers_now(self.location):
-                    self._deliver(self.location)
+            room = self.location
+            if isinstance(room, str):
+                if self._waiting[room]:
+                    self._hand_over(room)
+                if (self._outbound[room] or self._left[room]) and self._delivers_now(room):
+                    self._deliver(room)
             if self.auto_mediator and self.phase is Phase.RUNNING:
                 self._auto_mediate()
             if self._seq == before:
@@ -757,7 +758,7 @@ class Exercise:
 
     def _hand_over(self, room: str) -> None:
         waiting, self._waiting[room] = self._waiting[room], []
-        link = self.links[inbound(room)]
+        link = self._from[room]
         for note_id in waiting:
             note = self.notes[note_id]
             reading_s = self._delay("reading", link, link.reading)
@@ -787,10 +788,10 @@ class Exercise:
     def _delivers_now(self, room: str) -> bool:
         """Whether notes for ``room`` are handed out now: with a pouch on its link, only at
         the moment the courier arrives; without one, whenever the mediator stands there."""
-        return self.links[outbound(room)].pouch is None or self.now == self._arrived_at
+        return self._to[room].pouch is None or self.now == self._arrived_at
 
     def _deliver(self, room: str) -> None:
-        link = self.links[outbound(room)]
+        link = self._to[room]
         outbound_notes = self._left[room] + self._outbound[room]
         self._left[room], self._outbound[room] = [], []
         capacity = link.pouch.capacity if link.pouch is not None else None
@@ -891,7 +892,7 @@ class Exercise:
                     continue
             recipient = self._other(note.sender)
             refused = self._refused(recipient, note.tags)
-            if refused and self.links[outbound(recipient)].scope == "return":
+            if refused and self._to[recipient].scope == "return":
                 why = f"{recipient} refuses to discuss {', '.join(refused)}"
                 self._send_back_note(ev.AUTO, note, cmd.Return, f"Out of scope: {why}.")
             else:
@@ -904,7 +905,7 @@ class Exercise:
         )
         if not (self._outbound[other] or self._left[other] or self._waiting[other] or missed):
             return
-        pouch = self.links[outbound(other)].pouch
+        pouch = self._to[other].pouch
         scheduled = pouch is not None and pouch.every is not None
         if busy and not scheduled:
             return  # without a schedule, the mediator finishes reading and writing first
@@ -919,7 +920,7 @@ class Exercise:
 
     def _policy_hold(self, note: Note) -> bool:
         """The link's hold policy, applied once to each note the automatic mediator has read."""
-        policy = self.links[inbound(note.sender)].hold
+        policy = self._from[note.sender].hold
         if policy is None:
             return False
         if policy.until_answered and note.is_offer:
@@ -935,7 +936,7 @@ class Exercise:
                 self._hold_note(ev.AUTO, note, None, f"answered:{previous[-1]}")
                 return True
         if policy.delay is not None:
-            delay = self._delay("hold", self.links[inbound(note.sender)], policy.delay)
+            delay = self._delay("hold", self._from[note.sender], policy.delay)
             if delay > 0:
                 self._hold_note(ev.AUTO, note, self.now + delay, None)
                 return True
@@ -943,7 +944,7 @@ class Exercise:
 
     def _departure_time(self, destination: str) -> float | None:
         """The earliest time from now the courier may leave for ``destination``."""
-        pouch = self.links[outbound(destination)].pouch
+        pouch = self._to[destination].pouch
         at: float | None = self.now
         for _ in range(64):  # a slot inside a sitting; both are periodic, so this converges
             assert at is not None
@@ -957,6 +958,11 @@ class Exercise:
         return None
 
     # ------------------------------------------------------------------ rules
+
+    def _use_links(self, links: dict[str, Link]) -> None:
+        self.links = links
+        self._from = {party: links[inbound(party)] for party in self.parties}  # party's notes
+        self._to = {party: links[outbound(party)] for party in self.parties}  # to the party
 
     def _delay(self, rule: str, link: Link, spec: LatencySpec) -> float:
         """A delay for ``rule`` on ``link``, drawn and recorded (a constant draws nothing)."""
@@ -1069,7 +1075,7 @@ class Exercise:
 
     def _receipt(self, note: Note, status: str) -> None:
         """Tell the sender how its note fares, as far as its link's receipts rule says."""
-        if status in self._RECEIPTS[self.links[inbound(note.sender)].receipts]:
+        if status in self._RECEIPTS[self._from[note.sender].receipts]:
             self._emit(ev.NoteReceipt, note=note.id, recipient=note.sender, status=status)
 
     def _refused(self, recipient: str, tags: list[str]) -> list[str]:
