@@ -95,9 +95,10 @@ class Transcript:
             self._cargo.setdefault(e.recipient, []).append(e.note)
         if isinstance(e, ev.NoteReturned | ev.NoteDeclined) and e.note in self._senders:
             self._cargo.setdefault(self._senders[e.note], []).append(e.note)
-        gone = isinstance(e, ev.NoteDelivered | ev.NoteLost | ev.NoteExpired)
-        if gone and e.note in self._cargo.get(e.recipient, []):
-            self._cargo[e.recipient].remove(e.note)
+        if isinstance(e, ev.NoteDelivered | ev.NoteLost | ev.NoteExpired) and e.note in (
+            cargo := self._cargo.get(e.recipient, [])
+        ):
+            cargo.remove(e.note)
         if isinstance(e, ev.NoteSubmitted):
             self._submitted[e.note] = e.at
             what = e.kind if e.answer is None else f"reply ({e.answer}) to #{e.in_reply_to}"
