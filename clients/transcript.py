@@ -96,9 +96,9 @@ class Transcript:
         if isinstance(e, ev.NoteReturned | ev.NoteDeclined) and e.note in self._senders:
             self._cargo.setdefault(self._senders[e.note], []).append(e.note)
         if isinstance(e, ev.NoteDelivered | ev.NoteLost | ev.NoteExpired) and e.note in (
-            cargo := self._cargo.get(e.recipient, [])
+            carried := self._cargo.get(e.recipient, [])
         ):
-            cargo.remove(e.note)
+            carried.remove(e.note)
         if isinstance(e, ev.NoteSubmitted):
             self._submitted[e.note] = e.at
             what = e.kind if e.answer is None else f"reply ({e.answer}) to #{e.in_reply_to}"
