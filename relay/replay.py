@@ -23,6 +23,7 @@ from relay.core import Exercise, Phase, ShuttleError
 from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core.commands import command_for
+from relay.gcpause import cyclic_gc_paused
 from relay.journal import from_entry, to_entry
 from relay.rng import SeededStreams, uniforms
 from relay.store.base import Entry
@@ -116,8 +117,9 @@ def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
 
 def verify(entries: Sequence[Entry]) -> Mismatch | None:
     """The first event where re-execution differs from the record, or ``None``."""
-    _, produced = rebuild(entries)
-    return first_mismatch(entries, produced)
+    with cyclic_gc_paused():
+        _, produced = rebuild(entries)
+        return first_mismatch(entries, produced)
 
 
 def first_mismatch(entries: Sequence[Entry], produced: Sequence[ev.Event]) -> Mismatch | None:
@@ -160,6 +162,11 @@ def rerun(entries: Sequence[Entry], scenario: Scenario, *, max_events: int = 1_0
     not arrived yet, say) is skipped and listed. After the last input the exercise runs on
     until it ends or nothing is left to happen.
     """
+    with cyclic_gc_paused():
+        return _rerun(entries, scenario, max_events)
+
+
+def _rerun(entries: Sequence[Entry], scenario: Scenario, max_events: int) -> Rerun:
     events = [from_entry(entry) for entry in entries]
     created = events[0]
     if not isinstance(created, ev.ExerciseCreated):

@@ -17,6 +17,7 @@ from relay.core import Exercise, Phase, RuleViolation, visible_to
 from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core.exercise import FACILITATOR
+from relay.gcpause import cyclic_gc_paused
 from relay.rng import seeded_streams
 from schemas.scenario import Scenario
 
@@ -59,7 +60,13 @@ def simulate(
     max_events: int = 1_000_000,
 ) -> SimulationResult:
     """Play ``scenario`` to its end (agreement, deadline, or nothing left to happen)."""
-    bots = list(bots)
+    with cyclic_gc_paused():
+        return _simulate(scenario, seed, list(bots), max_events)
+
+
+def _simulate(
+    scenario: Scenario, seed: int, bots: list[SeatBot], max_events: int
+) -> SimulationResult:
     core = Exercise(scenario, seed=seed, rng=seeded_streams(seed))
     pending: list[tuple[float, int, cmd.Command]] = []
     order = 0
