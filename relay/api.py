@@ -200,7 +200,7 @@ async def health() -> Health:
 @router.post(
     "/exercises",
     status_code=http.HTTP_201_CREATED,
-    responses=_errors(401, 403, 422),
+    responses=_errors(400, 401, 403, 422),
     dependencies=[Depends(may_create)],
 )
 async def create_exercise(body: wire.CreateExercise, hub: Hub) -> Created:

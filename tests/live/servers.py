@@ -113,6 +113,8 @@ class RelayProcess:
             match = READY.search(line)
             if match:
                 return int(match.group(1))
+        self.proc.wait(timeout=10)
+        self.proc.stderr.close()
         raise AssertionError("relay exited before it was ready:\n" + "".join(self.log))
 
     def kill(self) -> None:
