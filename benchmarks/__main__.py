@@ -285,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             metrics.update({k: float(v) for k, v in BENCHMARKS[name](cfg).items()})
         except Exception as error:  # report and go on with the other benchmarks
             failed.append(name)
-            log(f"{name}: FAILED: {type(error).__name__}: {error}")
+            notes = "".join(f"\n{note}" for note in getattr(error, "__notes__", ()))
+            log(f"{name}: FAILED: {type(error).__name__}: {error}{notes}")
         log(f"{name}: done in {time.monotonic() - t0:.1f}s")
 
     stamp = datetime.datetime.now().astimezone().isoformat(timespec="seconds")

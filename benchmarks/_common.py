@@ -135,7 +135,14 @@ def running_server(
                 raise RuntimeError(
                     f"{kind} server did not start:\n{log_path.read_text(errors='replace')}"
                 )
-            yield ServerProcess(kind, process, port, log_path)
+            server = ServerProcess(kind, process, port, log_path)
+            try:
+                yield server
+            except Exception as error:  # whatever failed, the server may say why
+                tail = server.log_tail()
+                if tail:
+                    error.add_note(f"{kind} server log, last lines:\n{tail}")
+                raise
         finally:
             _stop(process)
 

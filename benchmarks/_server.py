@@ -22,7 +22,9 @@ def build_app(kind: str, database_url: str | None):  # type: ignore[no-untyped-d
         from relay.app import create_app
         from relay.settings import Settings
 
-        return create_app(Settings(database_url=database_url))
+        # No per-seat frame rate limit (0): it exists to stop abuse (docs/security.md), and
+        # at its default of 100 frames a minute it would cap every load benchmark.
+        return create_app(Settings(database_url=database_url, rate_limit_per_minute=0))
     if kind == "forwarder":
         from benchmarks.forwarder import create_forwarder_app
 

@@ -143,6 +143,15 @@ class Pair:
                 await task
 
 
+def _errors_seen(pairs: list[Pair]) -> str:
+    """`` (N error frames, e.g. ...)`` for the message of a failed run, or nothing."""
+    errors = sum(p.errors for p in pairs)
+    if not errors:
+        return ""
+    sample = next(p.last_error for p in pairs if p.errors)
+    return f" ({errors} error frames, e.g. {sample})"
+
+
 async def _gather_limited(coros: list[Awaitable[Any]], limit: int) -> list[Any]:
     gate = asyncio.Semaphore(limit)
 
@@ -331,13 +340,13 @@ async def _throughput(
                 )
                 if not drained:
                     lost = sum(p.sent - p.delivered for p in pairs)
-                    raise RuntimeError(f"{kind}: {lost} notes undelivered 30 s after the run")
+                    raise RuntimeError(
+                        f"{kind}: {lost} notes undelivered 30 s after the run" + _errors_seen(pairs)
+                    )
                 rates.append((d1 - d0) / (t1 - t0))
                 ack_rates.append((a1 - a0) / (t1 - t0))
-            errors = sum(p.errors for p in pairs)
-            if errors:
-                sample = next(p.last_error for p in pairs if p.errors)
-                raise RuntimeError(f"{kind}: {errors} error frames, e.g. {sample}")
+            if any(p.errors for p in pairs):
+                raise RuntimeError(f"{kind}:{_errors_seen(pairs)}")
             return {
                 "rates": rates,
                 "ack_rates": ack_rates,
@@ -388,7 +397,12 @@ async def _latency(
                     frame = note_frame(pair.sent)
                     t0 = time.perf_counter_ns()
                     await pair.a.send(frame)
-                    t1 = await asyncio.wait_for(waiter, 10)
+                    try:
+                        t1 = await asyncio.wait_for(waiter, 10)
+                    except TimeoutError:
+                        raise RuntimeError(
+                            f"{kind}: note {pair.sent} undelivered after 10 s{_errors_seen([pair])}"
+                        ) from None
                     if i >= warmup:
                         values.append((t1 - t0) / 1000.0)
                 runs.append(values)
@@ -396,7 +410,7 @@ async def _latency(
                     await _wait_until(lambda: pair.acked >= pair.sent, 10)
                 del rep
             if pair.errors:
-                raise RuntimeError(f"{kind}: {pair.errors} error frames, e.g. {pair.last_error}")
+                raise RuntimeError(f"{kind}:{_errors_seen([pair])}")
             return {"runs": runs}
         finally:
             await pair.close()
@@ -534,10 +548,8 @@ async def _timers(
             drained = await _wait_until(
                 lambda: all(p.delivered >= p.sent for p in pairs), 2 * high + 10
             )
-            errors = sum(p.errors for p in pairs)
-            if errors:
-                sample = next(p.last_error for p in pairs if p.errors)
-                raise RuntimeError(f"timer load: {errors} error frames, e.g. {sample}")
+            if any(p.errors for p in pairs):
+                raise RuntimeError(f"timer load:{_errors_seen(pairs)}")
 
             async def journal(pair: Pair) -> list[dict[str, Any]]:
                 response = await http.get(
