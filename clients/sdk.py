@@ -259,6 +259,14 @@ class SeatClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
 
+    def drop(self) -> None:
+        """Cut the connection as a network failure would (no closing handshake).
+
+        With ``reconnect`` the seat comes back on its own; used to test exactly that.
+        """
+        if self._ws is not None:
+            self._ws.transport.abort()
+
     async def __aenter__(self) -> SeatClient:
         return self
 

@@ -22,9 +22,9 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from relay.core import Exercise, Phase, RuleViolation, visible_to
 from relay.core import commands as cmd
@@ -45,6 +45,8 @@ from schemas.scenario import Scenario
 __all__ = ["Close", "ExerciseClock", "ExerciseHub", "LiveExercise", "Subscriber", "hash_token"]
 
 log = logging.getLogger("shuttle.live")
+
+_T = TypeVar("_T")
 
 
 def hash_token(token: str) -> str:
@@ -148,11 +150,17 @@ class LiveExercise:
 
     async def command(self, command: cmd.Command) -> list[ev.Event]:
         """Apply a seat's command; returns its events once durable. Raises RuleViolation."""
+        return await _to_completion(self._command(command))
+
+    async def _command(self, command: cmd.Command) -> list[ev.Event]:
         async with self.lock:
             return await self._apply(command)
 
     async def submit_once(self, command: cmd.Submit) -> tuple[int, bool]:
         """Submit a note idempotently: ``(note id, fresh)``; a repeat is acknowledged again."""
+        return await _to_completion(self._submit_once(command))
+
+    async def _submit_once(self, command: cmd.Submit) -> tuple[int, bool]:
         async with self.lock:
             known = self.core.note_for_client(command.by, command.client_id)
             if known is not None:
@@ -199,6 +207,9 @@ class LiveExercise:
         try:
             await self.store.append(self.id, entries)
         except Exception:
+            # The journal is the truth: start again from what it holds, if it can be read.
+            with contextlib.suppress(Exception):
+                self.entries = await self.store.read(self.id)
             self.core, produced = rebuild(self.entries)
             self._unsaved = produced[len(self.entries) :]
             raise
@@ -428,6 +439,23 @@ class ExerciseHub:
         for live in list(self._live.values()):
             await live.stop_timers()
         self._live.clear()
+
+
+async def _to_completion(step: Coroutine[Any, Any, _T]) -> _T:
+    """Run an input step to its end even if the caller is cancelled (a seat disconnecting).
+
+    A step drains the core's events, appends them and publishes them; cut off half-way, the
+    core would be ahead of the journal and every later append would conflict. The caller may
+    leave; the step finishes, and releases the lock, on its own.
+    """
+    task = asyncio.ensure_future(step)
+    task.add_done_callback(_retrieve)
+    return await asyncio.shield(task)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # its caller left: the error (a refusal) is nobody's to see
 
 
 def _check_dedupe_keys(entries: list[Entry]) -> None:
