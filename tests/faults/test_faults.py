@@ -195,7 +195,9 @@ async def test_five_thousand_notes_through_kills_and_drops(tmp_path: Path) -> No
         await asyncio.gather(*watchers)
     finally:
         relay[0].stop()
-        print("".join(line for line in relay[0].log if "WARNING" in line or "ERROR" in line)[-3000:])
+        print(
+            "".join(line for line in relay[0].log if "WARNING" in line or "ERROR" in line)[-3000:]
+        )
     tally = count(run)
     elapsed = time.monotonic() - started
     print(
