@@ -9,6 +9,7 @@ blanks seat tokens (:func:`redact_tokens_in_logs`), because logging itself is pr
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import re
 import time
@@ -16,7 +17,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, WebSocket
+from fastapi import FastAPI, Request, Response, WebSocket
+from fastapi.exceptions import RequestValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relay.api import router
@@ -96,6 +98,20 @@ class OriginAllowlist:
         await send({"type": "http.response.body", "body": body})
 
 
+async def refused_request(request: Request, error: Exception) -> Response:
+    """422 for a request that does not validate, naming each field, without echoing input.
+
+    FastAPI's own answer repeats the input, and fails (500) when that input holds what JSON
+    text cannot (a lone surrogate); the message is enough, and ASCII JSON always encodes.
+    """
+    assert isinstance(error, RequestValidationError)
+    detail = [
+        {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
+        for item in error.errors()
+    ]
+    return Response(json.dumps({"detail": detail}), 422, media_type="application/json")
+
+
 def create_app(
     settings: Settings | None = None,
     store: JournalStore | None = None,
@@ -132,6 +148,7 @@ def create_app(
     )
     app.state.settings = settings
     app.include_router(router)
+    app.add_exception_handler(RequestValidationError, refused_request)
     app.add_middleware(OriginAllowlist, allowed=settings.allowed_origins)
 
     @app.websocket("/ws/{exercise_id}")
