@@ -67,6 +67,45 @@ def _on_relay(url: str, call: Callable[[Any], Awaitable[dict[str, Any]]]) -> dic
         raise _fail(f"cannot reach the relay at {url}: {error}") from None
 
 
+PresetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--preset",
+        help="Deliver under a named preset: muscat-indirect, overnight-courier, phone-line, "
+        "direct (replaces the scenario's delivery section).",
+    ),
+]
+DeliveryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--delivery",
+        help="A YAML/JSON file holding a 'delivery' section that replaces the scenario's.",
+    ),
+]
+
+
+def _under(scenario: Scenario, preset: str | None, delivery: Path | None) -> Scenario:
+    """``scenario`` under the rules that --preset / --delivery name (a clear error if bad)."""
+    import yaml
+
+    section = None
+    if delivery is not None:
+        try:
+            section = yaml.safe_load(delivery.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as error:
+            raise _fail(f"{delivery}: cannot read delivery rules: {error}") from None
+        if isinstance(section, dict) and set(section) == {"delivery"}:
+            section = section["delivery"]
+        if not isinstance(section, dict):
+            raise _fail(f"{delivery}: expected a mapping (a delivery section)")
+    if preset is None and section is None:
+        return scenario
+    try:
+        return scenario.under(preset=preset, delivery=section)
+    except ScenarioError as error:
+        raise _fail(str(error)) from None
+
+
 def _scenario(path: Path | None) -> Scenario:
     try:
         return load_scenario(path or sample_scenario_path())
@@ -152,27 +191,41 @@ def simulate(
         Path | None, typer.Option(help="Write the journal here (JSON Lines).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No transcript.")] = False,
+    preset: PresetOpt = None,
+    delivery: DeliveryOpt = None,
 ) -> None:
     """Play an exercise headless on a virtual clock (no network); same seed, same journal."""
     from clients.bots import default_bots
-    from clients.transcript import Transcript
-    from relay.journal import to_entry
     from relay.rng import seeded_streams
     from relay.sim import simulate as run
 
-    chosen = _scenario(scenario)
+    chosen = _under(_scenario(scenario), preset, delivery)
     result = run(chosen, seed, default_bots(chosen, seeded_streams(seed)))
+    _report(result.events, result.outcome, chosen.title, seed, journal, quiet)
+
+
+def _report(
+    events: list[Any],
+    outcome: Any,
+    title: str,
+    seed: int,
+    journal: Path | None,
+    quiet: bool,
+) -> None:
+    """Print the transcript (unless quiet), write the journal, and say how it ended."""
+    from clients.transcript import Transcript
+    from relay.journal import to_entry
+
     if not quiet:
-        for line in Transcript().render_all(result.events):
+        for line in Transcript().render_all(events):
             typer.echo(line)
     if journal is not None:
         with journal.open("w", encoding="utf-8") as out:
-            header = {"title": chosen.title, "seed": seed, "speed": None}
-            write_journal(out, (to_entry(e) for e in result.events), header)
-    outcome = result.outcome
+            header = {"title": title, "seed": seed, "speed": None}
+            write_journal(out, (to_entry(e) for e in events), header)
     typer.echo(
         f"Outcome: {outcome.reason if outcome else 'unfinished'}; "
-        f"{len(result.events)} events" + (f"; journal: {journal}" if journal else "")
+        f"{len(events)} events" + (f"; journal: {journal}" if journal else "")
     )
 
 
@@ -182,8 +235,16 @@ def replay(
     verify: Annotated[
         bool, typer.Option("--verify", help="Re-execute the inputs and compare every event.")
     ] = False,
+    preset: PresetOpt = None,
+    delivery: DeliveryOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="With --preset/--delivery: write the new journal here."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No transcript.")] = False,
 ) -> None:
-    """Replay a journal: print its transcript, or with --verify check it is faithful."""
+    """Replay a journal: print its transcript, check it with --verify, or re-run its party
+    inputs under other delivery rules with --preset/--delivery (a counterfactual)."""
     from clients.transcript import Transcript
     from relay.journal import from_entry
     from relay.replay import verify as check
@@ -192,6 +253,11 @@ def replay(
         loaded = read_journal(journal)
     except JournalFormatError as error:
         raise _fail(str(error)) from None
+    if preset is not None or delivery is not None:
+        if verify:
+            raise _fail("--verify checks the journal as recorded; drop --preset/--delivery")
+        _counterfactual(loaded.entries, preset, delivery, out, quiet)
+        return
     if verify:
         mismatch = check(loaded.entries)
         if mismatch is not None:
@@ -200,6 +266,32 @@ def replay(
         return
     for line in Transcript().render_all(from_entry(e) for e in loaded.entries):
         typer.echo(line)
+
+
+def _counterfactual(
+    entries: list[Any], preset: str | None, delivery: Path | None, out: Path | None, quiet: bool
+) -> None:
+    from relay.core import events as ev
+    from relay.journal import from_entry
+    from relay.replay import rerun
+
+    created = from_entry(entries[0])
+    assert isinstance(created, ev.ExerciseCreated)
+    try:
+        original = Scenario.model_validate(created.scenario)
+    except ValueError as error:
+        raise _fail(f"the journal's scenario is not valid: {error}") from None
+    scenario = _under(original, preset, delivery)
+    result = rerun(entries, scenario)
+    for event, why in result.skipped:
+        typer.echo(f"skipped {event.TYPE} #{event.seq} by {event.by}: {why}", err=True)
+    inputs = sum(1 for e in map(from_entry, entries) if ev.is_input(e))
+    typer.echo(
+        f"Re-ran {inputs} recorded inputs under the new rules; "
+        f"{inputs - len(result.skipped)} applied, {len(result.skipped)} skipped.",
+        err=True,
+    )
+    _report(result.events, result.outcome, scenario.title, created.seed, out, quiet)
 
 
 @app.command("export")
