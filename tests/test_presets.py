@@ -44,6 +44,8 @@ def test_bad_rules_are_refused_with_the_field_named(tmp_path: Path) -> None:
     bad = shuttle("simulate", "--preset", "pigeon", check=False)
     assert bad.returncode == 2 and "preset: 'pigeon' is not one of" in bad.stderr
     rules = tmp_path / "rules.json"
-    rules.write_text(json.dumps({"delivery": {"outbound": {"reading": {"dist": "constant", "value": 1}}}}))
+    rules.write_text(
+        json.dumps({"delivery": {"outbound": {"reading": {"dist": "constant", "value": 1}}}})
+    )
     bad = shuttle("simulate", "--delivery", str(rules), check=False)
     assert bad.returncode == 2 and "outbound: reading cannot be set" in bad.stderr
