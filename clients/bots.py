@@ -25,6 +25,8 @@ __all__ = ["ConcessionBot", "default_bots"]
 
 class ConcessionBot:
     role = "party"
+    reads: frozenset[type[ev.Event]] = frozenset({ev.NoteDelivered})
+    """It answers only deliveries (:meth:`observe`); the simulator shows it nothing else."""
 
     def __init__(
         self,

@@ -33,6 +33,10 @@ class Intent:
 
 
 class SeatBot(Protocol):
+    """A seat played in process. A bot may also have ``reads``: the event classes its
+    ``observe`` can answer (it returns nothing for any other); the driver then shows it only
+    those. Without it, the bot is shown every event its seat may see."""
+
     seat: str
     role: str
 
@@ -73,12 +77,17 @@ def _simulate(
     journal: list[ev.Event] = []
     refused: list[tuple[float, cmd.Command, str]] = []
 
+    watchers = [(bot, bot.seat, bot.role, getattr(bot, "reads", None)) for bot in bots]
+
     def dispatch(events: list[ev.Event]) -> None:
         nonlocal order
         journal.extend(events)
         for event in events:
-            for bot in bots:
-                if visible_to(bot.seat, bot.role, event):
+            kind = type(event)
+            for bot, seat, role, reads in watchers:
+                if reads is not None and kind not in reads:
+                    continue
+                if visible_to(seat, role, event):
                     for intent in bot.observe(event):
                         order += 1
                         heapq.heappush(pending, (event.at + intent.delay, order, intent.command))

@@ -1,6 +1,8 @@
 """The events of an exercise: every entry of its journal is one of these.
 
-Events are frozen dataclasses stamped with the journal sequence number (``seq``, gap-free from 1)
+Events are slotted dataclasses, immutable by convention (nothing assigns to an event after
+the core made it; they are not ``frozen`` because a frozen ``__init__`` costs a third of the
+time of making one), stamped with the journal sequence number (``seq``, gap-free from 1)
 and the core's exercise time (``at``, seconds since the exercise started). Their payload is made
 of JSON types only, so ``to_data``/``from_data`` round-trip them losslessly.
 
@@ -13,7 +15,9 @@ Events the core makes on its own carry ``by`` = :data:`AUTO` (the automatic medi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from operator import attrgetter
 from typing import Any, ClassVar
 
 __all__ = [
@@ -59,7 +63,7 @@ RESERVED = (AUTO, CLOCK, CORE)
 Terms = dict[str, float]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class Event:
     TYPE: ClassVar[str] = ""
     seq: int
@@ -70,9 +74,10 @@ class Event:
 
         Rule records (``draws``, ``distortions``) are left out when empty: most events have none.
         """
-        data = {name: getattr(self, name) for name in _payload_fields(type(self))}
-        for name in _OPTIONAL_RECORDS:
-            if name in data and not data[name]:
+        names, values, optional = _layout(type(self))
+        data = dict(zip(names, values(self), strict=True))
+        for name in optional:
+            if not data[name]:
                 del data[name]
         return data
 
@@ -87,7 +92,7 @@ for a delay. Faithful replay takes these values instead of drawing (relay/replay
 _OPTIONAL_RECORDS = ("draws", "distortions")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class ExerciseCreated(Event):
     """First entry of every journal: what a replay needs to rebuild the core."""
 
@@ -96,25 +101,25 @@ class ExerciseCreated(Event):
     seed: int
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class ExerciseStarted(Event):
     TYPE: ClassVar[str] = "exercise.started"
     by: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class ExercisePaused(Event):
     TYPE: ClassVar[str] = "exercise.paused"
     by: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class ExerciseResumed(Event):
     TYPE: ClassVar[str] = "exercise.resumed"
     by: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class ExerciseEnded(Event):
     """``reason`` is ``agreement``, ``deadline`` or ``facilitator``."""
 
@@ -125,7 +130,7 @@ class ExerciseEnded(Event):
     terms: Terms | None = None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteSubmitted(Event):
     """A party wrote a note and put it down for the mediator in its own room."""
 
@@ -142,7 +147,7 @@ class NoteSubmitted(Event):
     to: str = "mediator"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteHandedOver(Event):
     """The mediator, standing in the sender's room, took the note; reading it takes a while.
 
@@ -163,7 +168,7 @@ class NoteHandedOver(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteRelayed(Event):
     """The mediator decided to carry the note to the other party, verbatim or paraphrased.
 
@@ -188,7 +193,7 @@ class NoteRelayed(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteHeld(Event):
     """The mediator holds the note: until a time, until a condition holds
     (``delivered:N``, ``answered:N``), or until released."""
@@ -201,14 +206,14 @@ class NoteHeld(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteReleased(Event):
     TYPE: ClassVar[str] = "note.released"
     by: str
     note: int
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteReturned(Event):
     """The mediator will carry the note back to its sender with a comment."""
 
@@ -218,7 +223,7 @@ class NoteReturned(Event):
     comment: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteDeclined(Event):
     """The mediator drops the note; its sender is told why on the mediator's next visit."""
 
@@ -228,7 +233,7 @@ class NoteDeclined(Event):
     reason: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class MediatorDeparted(Event):
     TYPE: ClassVar[str] = "mediator.departed"
     by: str
@@ -239,13 +244,13 @@ class MediatorDeparted(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class MediatorArrived(Event):
     TYPE: ClassVar[str] = "mediator.arrived"
     room: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteDelivered(Event):
     """The note (as relayed) reached ``recipient``: the only moment the recipient knows it.
 
@@ -271,7 +276,7 @@ class NoteDelivered(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteLost(Event):
     """Miscalculation: the note fell out of the pouch; ``recipient`` never reads it."""
 
@@ -282,7 +287,7 @@ class NoteLost(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteExpired(Event):
     """A standing offer lapsed. Undelivered, it is withdrawn; delivered, it can no longer be
     accepted."""
@@ -295,7 +300,7 @@ class NoteExpired(Event):
     delivered: bool
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class RulesChanged(Event):
     """The facilitator changed the delivery rules in flight: ``delivery`` replaces the
     scenario's delivery section from now on. Notes in flight keep the delays already drawn."""
@@ -305,7 +310,7 @@ class RulesChanged(Event):
     delivery: dict[str, Any]
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
+@dataclass(kw_only=True, slots=True)
 class NoteReceipt(Event):
     """What the sender is told about its note's progress."""
 
@@ -340,15 +345,28 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
-_FIELDS: dict[type[Event], tuple[str, ...]] = {}
+_Layout = tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...]]
+_LAYOUTS: dict[type[Event], _Layout] = {}
 
 
 def _payload_fields(cls: type[Event]) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
+    return _layout(cls)[0]
+
+
+def _layout(cls: type[Event]) -> _Layout:
+    """Per event class: its payload fields in order, a getter of their values as one tuple,
+    and which of them are rule records left out when empty."""
+    layout = _LAYOUTS.get(cls)
+    if layout is None:
         names = tuple(f.name for f in fields(cls) if f.name not in ("seq", "at"))
-        _FIELDS[cls] = names
-    return names
+        values: Callable[[Any], tuple[Any, ...]]
+        if len(names) > 1:
+            values = attrgetter(*names)
+        else:  # attrgetter of one name gives the value itself, not a tuple
+            values = lambda event: tuple(getattr(event, name) for name in names)  # noqa: E731
+        optional = tuple(name for name in names if name in _OPTIONAL_RECORDS)
+        layout = _LAYOUTS[cls] = (names, values, optional)
+    return layout
 
 
 def event_from_data(type_: str, seq: int, at: float, data: dict[str, Any]) -> Event:

@@ -17,6 +17,8 @@ was sent (DESIGN §1 "Who knew what, when"):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from . import events as ev
 
 __all__ = ["visible_to"]
@@ -24,29 +26,55 @@ __all__ = ["visible_to"]
 _EVERYONE = (ev.ExerciseStarted, ev.ExercisePaused, ev.ExerciseResumed, ev.ExerciseEnded)
 _MEDIATOR_BLIND = (ev.ExerciseCreated, ev.NoteSubmitted, ev.NoteReceipt, ev.NoteLost)
 
+_PartyRule = Callable[[str, ev.Event], bool]
+
+
+def _never(party: str, event: ev.Event) -> bool:
+    return False
+
+
+def _always(party: str, event: ev.Event) -> bool:
+    return True
+
+
+def _expired(party: str, event: ev.Event) -> bool:
+    # its sender, and its recipient if it got there
+    assert isinstance(event, ev.NoteExpired)
+    return event.sender == party or (event.delivered and event.recipient == party)
+
+
+def _field_is(name: str) -> _PartyRule:
+    def sees(party: str, event: ev.Event) -> bool:
+        return bool(getattr(event, name) == party)
+
+    return sees
+
+
+# One rule per event class, looked up by exact type: what a party sees of it.
+_PARTY_RULES: dict[type[ev.Event], _PartyRule] = {
+    **{cls: _always for cls in _EVERYONE},
+    ev.NoteSubmitted: _field_is("by"),
+    ev.NoteHandedOver: _field_is("sender"),  # it happened in the sender's own room
+    ev.NoteDelivered: _field_is("recipient"),
+    ev.NoteReceipt: _field_is("recipient"),
+    ev.MediatorArrived: _field_is("room"),
+    ev.MediatorDeparted: _field_is("origin"),
+    ev.NoteExpired: _expired,
+}
+_MEDIATOR_SEES: dict[type[ev.Event], bool] = {
+    cls: not issubclass(cls, _MEDIATOR_BLIND) for cls in ev.EVENT_TYPES.values()
+}
+
 
 def visible_to(seat: str, role: str, event: ev.Event) -> bool:
     """Whether ``seat`` (whose role is ``role``) may see ``event``."""
-    if role in ("facilitator", "observer") or isinstance(event, _EVERYONE):
+    if role == "party":
+        return _PARTY_RULES.get(type(event), _never)(seat, event)
+    if role in ("facilitator", "observer"):
         return True
     if role == "mediator":
-        return not isinstance(event, _MEDIATOR_BLIND)
-    if role != "party":
-        return False
-    return _party_sees(seat, event)
-
-
-def _party_sees(party: str, event: ev.Event) -> bool:
-    if isinstance(event, ev.NoteSubmitted):
-        return event.by == party
-    if isinstance(event, ev.NoteHandedOver):
-        return event.sender == party  # it happened in the sender's own room
-    if isinstance(event, ev.NoteDelivered | ev.NoteReceipt):
-        return event.recipient == party
-    if isinstance(event, ev.MediatorArrived):
-        return event.room == party
-    if isinstance(event, ev.MediatorDeparted):
-        return event.origin == party
-    if isinstance(event, ev.NoteExpired):  # its sender, and its recipient if it got there
-        return event.sender == party or (event.delivered and event.recipient == party)
+        seen = _MEDIATOR_SEES.get(type(event))
+        if seen is None:  # a class outside the vocabulary: decide as for its base classes
+            seen = isinstance(event, _EVERYONE) or not isinstance(event, _MEDIATOR_BLIND)
+        return seen
     return False
