@@ -84,20 +84,24 @@ DeliveryOpt = Annotated[
 ]
 
 
-def _under(scenario: Scenario, preset: str | None, delivery: Path | None) -> Scenario:
-    """``scenario`` under the rules that --preset / --delivery name (a clear error if bad)."""
+def _delivery_section(path: Path) -> dict[str, Any]:
+    """A delivery section from a YAML/JSON file (bare, or under a ``delivery`` key)."""
     import yaml
 
-    section = None
-    if delivery is not None:
-        try:
-            section = yaml.safe_load(delivery.read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError) as error:
-            raise _fail(f"{delivery}: cannot read delivery rules: {error}") from None
-        if isinstance(section, dict) and set(section) == {"delivery"}:
-            section = section["delivery"]
-        if not isinstance(section, dict):
-            raise _fail(f"{delivery}: expected a mapping (a delivery section)")
+    try:
+        section = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise _fail(f"{path}: cannot read delivery rules: {error}") from None
+    if isinstance(section, dict) and set(section) == {"delivery"}:
+        section = section["delivery"]
+    if not isinstance(section, dict):
+        raise _fail(f"{path}: expected a mapping (a delivery section)")
+    return section
+
+
+def _under(scenario: Scenario, preset: str | None, delivery: Path | None) -> Scenario:
+    """``scenario`` under the rules that --preset / --delivery name (a clear error if bad)."""
+    section = _delivery_section(delivery) if delivery is not None else None
     if preset is None and section is None:
         return scenario
     try:
@@ -284,7 +288,8 @@ def _counterfactual(
     scenario = _under(original, preset, delivery)
     result = rerun(entries, scenario)
     for event, why in result.skipped:
-        typer.echo(f"skipped {event.TYPE} #{event.seq} by {event.by}: {why}", err=True)
+        by = getattr(event, "by", "?")
+        typer.echo(f"skipped {event.TYPE} #{event.seq} by {by}: {why}", err=True)
     inputs = sum(1 for e in map(from_entry, entries) if ev.is_input(e))
     typer.echo(
         f"Re-ran {inputs} recorded inputs under the new rules; "
@@ -412,6 +417,25 @@ def revoke(
 
 
 @app.command()
+def rules(
+    exercise: ExerciseOpt,
+    token: FacilitatorTokenOpt,
+    preset: PresetOpt = None,
+    delivery: DeliveryOpt = None,
+    url: UrlOpt = "http://127.0.0.1:8000",
+) -> None:
+    """Change a running exercise's delivery rules in flight (facilitator).
+
+    The new rules apply from now on; notes in flight keep the delays already drawn.
+    """
+    if (preset is None) == (delivery is None):
+        raise _fail("give exactly one of --preset NAME or --delivery FILE")
+    section = _delivery_section(delivery) if delivery is not None else {"preset": preset}
+    _on_relay(url, lambda api: api.change_rules(exercise, section, token))
+    typer.echo(f"{exercise}: delivery rules changed")
+
+
+@app.command()
 def join(
     url: Annotated[str, typer.Argument(help="Relay base URL, e.g. http://127.0.0.1:8000.")],
     exercise: ExerciseOpt,
@@ -431,7 +455,9 @@ def join(
       tag ITEM[,ITEM]  tags the next note with agenda items
     Mediator commands:
       relay N [TEXT]        carry note N (a TEXT makes it a paraphrase)
-      hold N [UNTIL]  release N  return N COMMENT  decline N REASON  travel PARTY
+      hold N [UNTIL | delivered:M | answered:M]   release N
+      return N COMMENT  decline N REASON  travel PARTY
+      batch [N ...]         relay these (or every read) notes verbatim and leave with them
     Both: help, status, quit
     """
     from clients.terminal import play

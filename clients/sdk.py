@@ -126,6 +126,15 @@ class RelayAPI:
         )
         return result
 
+    async def change_rules(
+        self, exercise_id: str, delivery: dict[str, Any], token: str
+    ) -> dict[str, Any]:
+        """Facilitator: replace the delivery rules in flight (``POST .../rules``)."""
+        result: dict[str, Any] = await self._call(
+            "POST", f"/exercises/{exercise_id}/rules", token, json={"delivery": delivery}
+        )
+        return result
+
     async def get(self, exercise_id: str, token: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("GET", f"/exercises/{exercise_id}", token)
         return result
@@ -342,8 +351,21 @@ class SeatClient:
             {"type": "relay", "note": note, "text": text, "tags": tags, "terms": terms}
         )
 
-    async def hold(self, note: int, until: float | None = None) -> dict[str, Any]:
-        return await self.request({"type": "hold", "note": note, "until": until})
+    async def hold(
+        self, note: int, until: float | None = None, condition: str | None = None
+    ) -> dict[str, Any]:
+        """Hold ``note`` until exercise time ``until``, until ``condition`` (``delivered:N``
+        or ``answered:N``) holds, or, with neither, until released."""
+        frame = {"type": "hold", "note": note, "until": until, "condition": condition}
+        return await self.request(frame)
+
+    async def batch(self, notes: list[int] | None = None) -> dict[str, Any]:
+        """Relay ``notes`` (every read note, if none) verbatim and leave with them."""
+        return await self.request({"type": "batch", "notes": list(notes or [])})
+
+    async def change_rules(self, delivery: dict[str, Any]) -> dict[str, Any]:
+        """Facilitator: replace the delivery rules (a scenario ``delivery`` section)."""
+        return await self.request({"type": "rules", "delivery": delivery})
 
     async def release(self, note: int) -> dict[str, Any]:
         return await self.request({"type": "release", "note": note})

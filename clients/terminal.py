@@ -19,8 +19,8 @@ HELP = """\
 Party:    propose TEXT [| term=value ...]
           reply N accept|reject|counter|clarify TEXT [| term=value ...]
           ask TEXT   say TEXT   aside TEXT (mediator only)   tag ITEM[,ITEM] (tags the next note)
-Mediator: relay N [TEXT]   hold N [UNTIL]   release N   return N COMMENT   decline N REASON
-          travel PARTY
+Mediator: relay N [TEXT]   hold N [UNTIL|delivered:M|answered:M]   release N
+          return N COMMENT   decline N REASON   travel PARTY   batch [N ...] (relay and leave)
 Both:     help   status   quit"""
 
 _KINDS = {"propose": "proposal", "ask": "question", "say": "statement", "aside": "mediator_only"}
@@ -82,14 +82,9 @@ def parse_line(line: str, tags: list[str]) -> tuple[str, dict[str, Any]]:
         number, _, text = rest.partition(" ")
         return "relay", {"note": _note(number), "text": text.strip() or None}
     if verb == "hold":
-        args = rest.split()
-        if not args:
-            raise LineError("hold N [UNTIL]")
-        try:
-            until = float(args[1]) if len(args) > 1 else None
-        except ValueError:
-            raise LineError(f"hold N [UNTIL]: UNTIL is exercise seconds, got {args[1]!r}") from None
-        return "hold", {"note": _note(args[0]), "until": until}
+        return "hold", _hold(rest.split())
+    if verb == "batch":
+        return "batch", {"notes": [_note(word) for word in rest.split()]}
     if verb == "release":
         return "release", {"note": _note(rest)}
     if verb in ("return", "decline"):
@@ -102,6 +97,25 @@ def parse_line(line: str, tags: list[str]) -> tuple[str, dict[str, Any]]:
             raise LineError("travel PARTY")
         return "travel", {"destination": rest}
     raise LineError(f"unknown command {verb!r}; type help")
+
+
+def _hold(args: list[str]) -> dict[str, Any]:
+    usage = "hold N [UNTIL | delivered:M | answered:M]"
+    if not args or len(args) > 2:
+        raise LineError(usage)
+    hold: dict[str, Any] = {"note": _note(args[0])}
+    if len(args) == 2:
+        kind, colon, number = args[1].partition(":")
+        if colon:
+            if kind not in ("delivered", "answered"):
+                raise LineError(f"{usage}: unknown condition {kind!r}")
+            hold["condition"] = f"{kind}:{_note(number)}"
+        else:
+            try:
+                hold["until"] = float(args[1])
+            except ValueError:
+                raise LineError(f"{usage}: UNTIL is exercise seconds, got {args[1]!r}") from None
+    return hold
 
 
 def _report(what: str, detail: Any) -> None:

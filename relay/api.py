@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi import status as http
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from relay.core import ShuttleError
 from relay.core import commands as cmd
@@ -285,6 +285,33 @@ async def get_exercise(live: Live, seat: Seat) -> dict[str, Any]:
         seat=seat.seat, role=seat.role, scenario=scenario_view(live.core, seat.seat, seat.role)
     )
     return out
+
+
+class RulesChange(BaseModel):
+    """``POST /exercises/{id}/rules``: the delivery rules from now on."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    delivery: dict[str, Any] = Field(
+        description="a scenario delivery section (docs/delivery-rules.md); replaces the current"
+    )
+
+
+@router.post(
+    "/exercises/{exercise_id}/rules",
+    response_model=Summary,
+    response_model_exclude_unset=True,
+    responses=_errors(400, 401, 403, 404, 409, 422, 503),
+)
+async def change_rules(body: RulesChange, live: Live, seat: Facilitator) -> dict[str, Any]:
+    """Replace the delivery rules in flight (facilitator only); journalled as rules.changed."""
+    problem = wire.unstorable(body.delivery, "delivery")
+    if problem:
+        raise HTTPException(http.HTTP_422_UNPROCESSABLE_ENTITY, problem)
+    try:
+        await live.command(cmd.ChangeRules(by=seat.seat, delivery=body.delivery))
+    except ShuttleError as refused:
+        raise HTTPException(refused.status, str(refused)) from None
+    return summary(live.core, live.id, live.record.title, seat.role)
 
 
 @router.post(

@@ -11,15 +11,20 @@ __all__ = ["scenario_view", "summary"]
 
 
 def scenario_view(core: Exercise, seat: str, role: str) -> dict[str, Any]:
-    """The scenario as ``seat`` may know it: private briefs and positions only for their owner."""
+    """The scenario as ``seat`` may know it: private briefs and positions only for their owner;
+    the delivery rules (latency, delivery, as currently in force) for the mediator, who works
+    under them, and not for the parties."""
     full = core.scenario.model_dump(mode="json")
+    full["delivery"] = core.delivery.model_dump(mode="json", exclude_unset=True)
     if role in ("facilitator", "observer"):
         return full
     for party in full["parties"]:
         if party["id"] != seat:
             party["brief"] = ""
             party["positions"] = {}
-    full.pop("latency", None)
+    if role != "mediator":
+        full.pop("latency", None)
+        full.pop("delivery", None)
     return full
 
 

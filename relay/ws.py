@@ -54,6 +54,8 @@ _COMMANDS: dict[str, type[cmd.Command]] = {
     "return": cmd.Return,
     "decline": cmd.Decline,
     "travel": cmd.Travel,
+    "batch": cmd.Batch,
+    "rules": cmd.ChangeRules,
 }
 
 # A JSON escape of a UTF-16 surrogate: decoded alone it is a string no UTF-8 encoder accepts.

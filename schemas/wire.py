@@ -81,6 +81,20 @@ class Hold(_Frame):
     type: Literal["hold"]
     note: NoteId
     until: float | None = Field(default=None, description="exercise time of automatic release")
+    condition: str | None = Field(
+        default=None,
+        pattern=r"^(delivered|answered):[0-9]{1,12}$",
+        description="release when note N is delivered (delivered:N) or answered (answered:N)",
+    )
+
+
+class Batch(_Frame):
+    type: Literal["batch"]
+    notes: list[NoteId] = Field(
+        default_factory=list,
+        max_length=256,
+        description="relay these notes verbatim and leave with them (empty: every read note)",
+    )
 
 
 class Release(_Frame):
@@ -110,12 +124,30 @@ class Control(_Frame):
     action: Literal["start", "pause", "resume", "end"]
 
 
+class Rules(_Frame):
+    type: Literal["rules"]
+    delivery: dict[str, Any] = Field(
+        description="facilitator: a scenario delivery section that replaces the current rules"
+    )
+
+
 class Ping(_Frame):
     type: Literal["ping"]
 
 
 ClientFrame = Annotated[
-    Hello | Submit | Relay | Hold | Release | Return | Decline | Travel | Control | Ping,
+    Hello
+    | Submit
+    | Relay
+    | Hold
+    | Release
+    | Return
+    | Decline
+    | Travel
+    | Batch
+    | Control
+    | Rules
+    | Ping,
     Field(discriminator="type"),
 ]
 client_frame: TypeAdapter[Any] = TypeAdapter(ClientFrame)
