@@ -157,5 +157,11 @@ _COMMAND_OF = {event: command for command, event in EVENT_OF.items()}
 def command_for(event: ev.Event) -> Command:
     """The command that produced an input event (see :func:`relay.core.events.is_input`)."""
     cls = _COMMAND_OF[type(event)]
-    values: dict[str, Any] = {f.name: getattr(event, f.name) for f in fields(cls)}
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    values: dict[str, Any] = {name: getattr(event, name) for name in names}
     return cls(**values)
+
+
+_FIELD_NAMES: dict[type[Command], tuple[str, ...]] = {}

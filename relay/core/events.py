@@ -49,6 +49,7 @@ __all__ = [
     "RulesChanged",
     "event_from_data",
     "is_input",
+    "payload_fields",
 ]
 
 AUTO = "auto"
@@ -349,7 +350,8 @@ _Layout = tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ..
 _LAYOUTS: dict[type[Event], _Layout] = {}
 
 
-def _payload_fields(cls: type[Event]) -> tuple[str, ...]:
+def payload_fields(cls: type[Event]) -> tuple[str, ...]:
+    """The names in an event class's ``data``, in journal order."""
     return _layout(cls)[0]
 
 

@@ -130,3 +130,25 @@ def test_party_ids_cannot_be_mistaken_for_the_core_itself(party_id):
     scenario["mediator"]["start_room"] = None
     with pytest.raises(ScenarioError, match="reserved"):
         parse_scenario(scenario)
+
+
+def test_inputs_are_told_from_entry_data_as_from_events():
+    """Replay decodes only inputs; it must pick exactly those :func:`ev.is_input` picks."""
+    from relay.journal import from_entry
+    from relay.replay import entry_is_input
+
+    entries = [to_entry(e) for e in human_exercise()] + simulated_entries(3)
+    assert {e.type for e in entries} >= {"note.relayed", "note.held", "mediator.departed"}
+    for entry in entries:
+        assert entry_is_input(entry) == ev.is_input(from_entry(entry)), entry
+
+
+def test_an_edited_draw_in_an_output_is_detected():
+    scenario = make_scenario(travel={"dist": "uniform", "low": 30, "high": 90})
+    result = simulate(scenario, 4, default_bots(scenario, seeded_streams(4)))
+    entries = [to_entry(event) for event in result.events]
+    index = first_index(entries, "mediator.departed")
+    draws = [list(d) for d in entries[index].data["draws"]]
+    draws[0][2] += 1.0
+    mismatch = verify(edited(entries, index, draws=draws))
+    assert mismatch is not None and mismatch.seq == entries[index].seq
