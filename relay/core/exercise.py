@@ -169,6 +169,12 @@ class Exercise:
         self.scenario = scenario
         self.seed = seed
         self.parties: tuple[str, str] = (scenario.parties[0].id, scenario.parties[1].id)
+        first, second = self.parties
+        self._others = {first: second, second: first}
+        # The scenario never changes in flight (rule changes replace delivery, not the
+        # agenda or the parties), so what validation and scope look up is taken once.
+        self._agenda = {item.id: item for item in scenario.agenda}
+        self._refuses = {party.id: frozenset(party.refuses) for party in scenario.parties}
         self.phase = Phase.DRAFT
         self.now = 0.0
         self.location: str | Travelling = scenario.mediator.start_room or self.parties[0]
@@ -450,7 +456,7 @@ class Exercise:
         self._check_reply(sender, note)
 
     def _check_tags(self, tags: list[str]) -> None:
-        agenda = {item.id for item in self.scenario.agenda}
+        agenda = self._agenda
         if len(tags) > MAX_TAGS:
             raise InvalidNote(f"at most {MAX_TAGS} tags")
         unknown = [tag for tag in tags if tag not in agenda]
@@ -458,7 +464,7 @@ class Exercise:
             raise InvalidNote(f"tags {unknown} are not agenda items {sorted(agenda)}")
 
     def _check_terms(self, terms: dict[str, float]) -> None:
-        items = {item.id: item for item in self.scenario.agenda}
+        items = self._agenda
         for name, value in terms.items():
             item = items.get(name)
             if item is None:
@@ -1080,12 +1086,13 @@ class Exercise:
 
     def _refused(self, recipient: str, tags: list[str]) -> list[str]:
         """The note's agenda tags that ``recipient`` declared out of scope."""
-        refuses = self.scenario.party(recipient).refuses
+        refuses = self._refuses[recipient]
+        if not refuses:
+            return []
         return [tag for tag in tags if tag in refuses]
 
     def _other(self, party: str) -> str:
-        first, second = self.parties
-        return second if party == first else first
+        return self._others.get(party, self.parties[0])
 
     def _emit(self, cls: type[ev.Event], **payload: Any) -> Any:
         self._seq += 1
