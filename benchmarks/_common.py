@@ -175,14 +175,17 @@ def _stop(process: subprocess.Popen[str]) -> None:
         process.stdout.close()
 
 
-def run_in_process(fn: Callable[..., Any], /, *, timeout: float, **kwargs: Any) -> Any:
+def run_in_process(
+    fn: Callable[..., Any], /, *, timeout: float, daemon: bool = True, **kwargs: Any
+) -> Any:
     """Run ``fn(**kwargs)`` in a fresh spawned process and return its (picklable) result.
 
     Bounded: the child is killed if it has not answered within ``timeout`` seconds.
+    ``daemon=False`` lets the child start processes of its own (a daemon may not).
     """
     context = multiprocessing.get_context("spawn")
     answers = context.Queue()
-    child = context.Process(target=_child_main, args=(answers, fn, kwargs), daemon=True)
+    child = context.Process(target=_child_main, args=(answers, fn, kwargs), daemon=daemon)
     child.start()
     deadline = time.monotonic() + timeout
     try:

@@ -34,32 +34,21 @@ def bargaining_scenario(deadline_s: float = SIM_DEADLINE_S) -> Any:
     return Scenario.model_validate(data)
 
 
-def _offers(events: list[Any]) -> int:
-    from relay.core import events as ev
-
-    return sum(
-        1
-        for e in events
-        if isinstance(e, ev.NoteSubmitted)
-        and (e.kind == "proposal" or (e.kind == "reply" and e.answer == "counter"))
-    )
-
-
 def _simulate_one(scenario: Any, seed: int) -> Any:
-    from clients.bots import ConcessionBot
+    from clients.bots import default_bots
     from relay.rng import seeded_streams
     from relay.sim import simulate
 
-    streams = seeded_streams(seed)
-    bots = [
-        ConcessionBot(scenario, party.id, streams(f"bot:{party.id}"), opens=index == 0)
-        for index, party in enumerate(scenario.parties)
-    ]
-    return simulate(scenario, seed, bots)
+    return simulate(scenario, seed, default_bots(scenario, seeded_streams(seed)))
 
 
-def simulate_rates(exercises: int, reps: int) -> dict[str, Any]:
-    """Per repetition: simulate ``exercises`` bilateral exercises (seeds differ), timed."""
+def simulate_rates(exercises: int, reps: int, workers: int) -> dict[str, Any]:
+    """Per repetition: simulate ``exercises`` bilateral exercises (seeds differ) in this process,
+    then ``exercises * workers * 2`` more spread over ``workers`` processes
+    (``relay.sim.simulate_many``, a fresh pool each time, its start-up timed too)."""
+    from clients.bots import default_bots
+    from relay.sim import simulate_many
+
     scenario = bargaining_scenario()
     _simulate_one(scenario, 0)  # warm caches and imports
     out: dict[str, list[float]] = {
@@ -67,24 +56,31 @@ def simulate_rates(exercises: int, reps: int) -> dict[str, Any]:
         "offers_per_s": [],
         "events_per_s": [],
         "offers_per_exercise": [],
+        "batch_offers_per_s": [],
+        "batch_exercises_per_s": [],
     }
     seed = 1
     for _ in range(reps):
-        offers = events = 0
-        gc.collect()
-        t0 = time.perf_counter()
-        for _ in range(exercises):
-            result = _simulate_one(scenario, seed)
-            seed += 1
-            offers += _offers(result.events)
-            events += len(result.events)
-            if result.outcome is None:
-                raise RuntimeError(f"simulation seed {seed - 1} did not end")
-        elapsed = time.perf_counter() - t0
-        out["exercises_per_s"].append(exercises / elapsed)
-        out["offers_per_s"].append(offers / elapsed)
-        out["events_per_s"].append(events / elapsed)
-        out["offers_per_exercise"].append(offers / exercises)
+        for batch in (False, True):
+            count = exercises * workers * 2 if batch else exercises
+            seeds = range(seed, seed + count)
+            seed += count
+            gc.collect()
+            t0 = time.perf_counter()
+            runs = simulate_many(scenario, seeds, default_bots, workers=workers if batch else 1)
+            elapsed = time.perf_counter() - t0
+            unfinished = [run.seed for run in runs if run.outcome == "unfinished"]
+            if unfinished:
+                raise RuntimeError(f"simulation seeds {unfinished} did not end")
+            offers = sum(run.offers for run in runs)
+            if batch:
+                out["batch_offers_per_s"].append(offers / elapsed)
+                out["batch_exercises_per_s"].append(count / elapsed)
+                continue
+            out["exercises_per_s"].append(count / elapsed)
+            out["offers_per_s"].append(offers / elapsed)
+            out["events_per_s"].append(sum(run.events for run in runs) / elapsed)
+            out["offers_per_exercise"].append(offers / count)
     return out
 
 

@@ -483,6 +483,75 @@ def schema(
         raise _fail("schema: choose scenario or wire")
 
 
+@app.command()
+def study(
+    scenario: ScenarioOpt = None,
+    runs: Annotated[int, typer.Option(min=1, help="How many exercises to simulate.")] = 100,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: one per CPU).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the first run; run i uses seed + i.")] = 1,
+    preset: PresetOpt = None,
+    delivery: DeliveryOpt = None,
+    json_path: Annotated[
+        Path | None,
+        typer.Option("--json", help="Write the summary and every run's result here (JSON)."),
+    ] = None,
+) -> None:
+    """A batch study: simulate many seeded exercises headless, spread over worker processes.
+
+    Each run is exactly `shuttle simulate --seed S` (same bots, same journal); the number of
+    workers changes only how fast the study finishes, never its results.
+    """
+    import os
+    import time
+
+    from clients.bots import default_bots
+    from relay.sim import simulate_many
+
+    chosen = _under(_scenario(scenario), preset, delivery)
+    count = workers or os.cpu_count() or 1
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 20) == 0:
+            typer.echo(f"\rstudy: {done}/{total} runs", err=True, nl=done == total)
+
+    started = time.perf_counter()
+    results = simulate_many(
+        chosen, range(seed, seed + runs), default_bots, workers=count, progress=progress
+    )
+    elapsed = time.perf_counter() - started
+    outcomes: dict[str, int] = {}
+    for run in results:
+        outcomes[run.outcome] = outcomes.get(run.outcome, 0) + 1
+    agreed = [run.ended_at for run in results if run.outcome == "agreement" and run.ended_at]
+    mean_offers = sum(run.offers for run in results) / len(results)
+    mean_agreement = sum(agreed) / len(agreed) if agreed else None
+    typer.echo(f"{chosen.title}: {runs} runs (seeds {seed}..{seed + runs - 1}), {count} workers")
+    typer.echo("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
+    typer.echo(f"mean offers per run: {mean_offers:.1f}")
+    typer.echo(
+        "mean time to agreement: "
+        + ("none" if mean_agreement is None else f"{mean_agreement / 3600:.2f} h")
+    )
+    typer.echo(f"wall time: {elapsed:.2f} s ({runs / elapsed:.1f} runs/s)")
+    if json_path is not None:
+        summary = {
+            "scenario": chosen.title,
+            "first_seed": seed,
+            "runs": runs,
+            "workers": count,
+            "outcomes": outcomes,
+            "mean_offers": mean_offers,
+            "mean_time_to_agreement_s": mean_agreement,
+            "results": [
+                {k: getattr(run, k) for k in ("seed", "outcome", "ended_at", "events", "offers")}
+                for run in results
+            ],
+        }
+        json_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     app()
 

@@ -9,7 +9,9 @@ result is a journal, byte-identical for the same scenario, seed and bots.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,10 +20,20 @@ from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core.exercise import FACILITATOR
 from relay.gcpause import cyclic_gc_paused
-from relay.rng import seeded_streams
+from relay.journal import dumps, to_entry
+from relay.rng import SeededStreams, seeded_streams
 from schemas.scenario import Scenario
 
-__all__ = ["Intent", "SeatBot", "SimulationResult", "simulate"]
+__all__ = [
+    "BotFactory",
+    "Intent",
+    "RunSummary",
+    "SeatBot",
+    "SimulationResult",
+    "count_offers",
+    "simulate",
+    "simulate_many",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +125,111 @@ def _simulate(
             break
         dispatch(core.events())
     return SimulationResult(journal, refused)
+
+
+# ---------------------------------------------------------------------- batch studies
+
+BotFactory = Callable[[Scenario, SeededStreams], Sequence[SeatBot]]
+"""Makes the bots of one run from the scenario and the run's seeded streams
+(``clients.bots.default_bots`` is one). With workers it must be picklable: a module-level
+function."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One run of a study: how it ended, and its journal if it was asked for."""
+
+    seed: int
+    outcome: str  # agreement, deadline, facilitator, or unfinished
+    ended_at: float | None  # exercise time of its end
+    events: int
+    offers: int
+    refused: int
+    journal: str | None = None  # its entries as JSON Lines, exactly as a journal file has them
+
+
+def count_offers(events: Iterable[ev.Event]) -> int:
+    """Offers made: proposals and counter-replies submitted."""
+    return sum(
+        1
+        for e in events
+        if isinstance(e, ev.NoteSubmitted)
+        and (e.kind == "proposal" or (e.kind == "reply" and e.answer == "counter"))
+    )
+
+
+def simulate_many(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    bots: BotFactory,
+    *,
+    workers: int = 1,
+    journals: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[RunSummary]:
+    """Simulate one exercise per seed, spread over ``workers`` processes; summaries in seed
+    order.
+
+    Every run is :func:`simulate` of its own seed, with its whole journal built in memory, so
+    a run's result does not depend on the worker that made it or on the other runs: the same
+    seeds give the same summaries and byte-identical journals with any number of workers.
+    ``journals=True`` keeps each journal's entries as JSON Lines (that costs the encoding).
+    ``progress(done, total)`` is called in this process as runs complete.
+    """
+    seeds = list(seeds)
+    total = len(seeds)
+    out: list[RunSummary] = []
+    if workers <= 1 or total <= 1:
+        for seed in seeds:
+            out.append(_run(scenario, seed, bots, journals))
+            if progress is not None:
+                progress(len(out), total)
+        return out
+    size = max(1, min(16, total // (workers * 4)))
+    chunks = [seeds[i : i + size] for i in range(0, total, size)]
+    methods = multiprocessing.get_all_start_methods()
+    # fork: a worker starts in milliseconds with everything imported; spawn elsewhere
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(chunks)),
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(scenario, bots, journals),
+    ) as pool:
+        for done in pool.map(_run_chunk, chunks):
+            out.extend(done)
+            if progress is not None:
+                progress(len(out), total)
+    return out
+
+
+def _run(scenario: Scenario, seed: int, bots: BotFactory, journal: bool) -> RunSummary:
+    result = simulate(scenario, seed, bots(scenario, seeded_streams(seed)))
+    events = result.events
+    end = result.outcome
+    text = None
+    if journal:
+        text = "".join(dumps(to_entry(event).to_json()) + "\n" for event in events)
+    return RunSummary(
+        seed=seed,
+        outcome=end.reason if end is not None else "unfinished",
+        ended_at=end.at if end is not None else None,
+        events=len(events),
+        offers=count_offers(events),
+        refused=len(result.refused),
+        journal=text,
+    )
+
+
+_WORKER: tuple[Scenario, BotFactory, bool] | None = None
+
+
+def _init_worker(scenario: Scenario, bots: BotFactory, journals: bool) -> None:
+    global _WORKER
+    _WORKER = (scenario, bots, journals)
+
+
+def _run_chunk(seeds: list[int]) -> list[RunSummary]:
+    assert _WORKER is not None, "a study worker runs only after _init_worker"
+    scenario, bots, journals = _WORKER
+    return [_run(scenario, seed, bots, journals) for seed in seeds]
