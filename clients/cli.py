@@ -290,7 +290,7 @@ def _counterfactual(
     for event, why in result.skipped:
         by = getattr(event, "by", "?")
         typer.echo(f"skipped {event.TYPE} #{event.seq} by {by}: {why}", err=True)
-    inputs = sum(1 for e in map(from_entry, entries) if ev.is_input(e))
+    inputs = result.inputs
     typer.echo(
         f"Re-ran {inputs} recorded inputs under the new rules; "
         f"{inputs - len(result.skipped)} applied, {len(result.skipped)} skipped.",

@@ -173,6 +173,7 @@ class Rerun:
 
     events: list[ev.Event]
     skipped: list[tuple[ev.Event, str]] = field(default_factory=list)
+    inputs: int = 0  # recorded inputs offered to the re-run, skipped ones included
 
     @property
     def outcome(self) -> ev.ExerciseEnded | None:
@@ -203,9 +204,8 @@ def _rerun(entries: Sequence[Entry], scenario: Scenario, max_events: int) -> Rer
     produced = core.events()
     skipped: list[tuple[ev.Event, str]] = []
     numbers: dict[int, int] = {}  # original note number -> re-run note number
-    for event in events[1:]:
-        if not ev.is_input(event):
-            continue
+    inputs = [event for event in events[1:] if ev.is_input(event)]
+    for event in inputs:
         if core.phase is Phase.ENDED:
             skipped.append((event, "the exercise had already ended"))
             continue
@@ -229,7 +229,7 @@ def _rerun(entries: Sequence[Entry], scenario: Scenario, max_events: int) -> Rer
             break
         core.advance(deadline)
         produced.extend(core.events())
-    return Rerun(produced, skipped)
+    return Rerun(produced, skipped, len(inputs))
 
 
 def _renumbered(command: cmd.Command, numbers: dict[int, int]) -> cmd.Command:

@@ -145,7 +145,7 @@ class Note:
     comment: str | None = None
     carried: dict[str, Any] = field(default_factory=dict)  # text/tags/terms as delivered
     drafted_at: float = math.inf
-    condition: str | None = None  # of a hold: "delivered:N" or "answered:N"
+    condition: tuple[str, int] | None = None  # of a hold: ("delivered"|"answered", note)
     expires_at: float | None = None
     lapsed: bool = False  # an offer past its expiry: it can no longer be accepted
     policy_checked: bool = False  # the automatic mediator's hold policy has looked at it
@@ -194,6 +194,7 @@ class Exercise:
         self._drafting: dict[int, Note] = {}
         self._conditional: dict[int, Note] = {}  # held until a condition holds
         self._answered: set[int] = set()  # notes a reply was handed over for
+        self._last_offer: dict[str, int] = {}  # per party, its last offer relayed
         self._last_ready: dict[str, float] = {}  # per link, for order: preserve
         self._timers: list[tuple[float, int, str, int]] = []
         self._timer_order = 0
@@ -567,6 +568,8 @@ class Exercise:
             "flags": flags,
         }
         note.drafted_at = ready_at
+        if note.is_offer:
+            self._last_offer[note.sender] = note.id
         self._move(note, cmd.Relay)
         note.destination, note.outcome = recipient, "relayed"
         self._drafting[note.id] = note
@@ -601,11 +604,14 @@ class Exercise:
         note = self._mediator_note(command, command.note)
         if command.until is not None and command.until <= self.now:
             raise InvalidNote(f"hold until {command.until}: that time has passed")
+        condition = None
         if command.condition is not None:
-            self._parse_condition(command.condition)
-        self._hold_note(command.by, note, command.until, command.condition)
+            condition = self._parse_condition(command.condition)
+        self._hold_note(command.by, note, command.until, condition)
 
-    def _hold_note(self, by: str, note: Note, until: float | None, condition: str | None) -> None:
+    def _hold_note(
+        self, by: str, note: Note, until: float | None, condition: tuple[str, int] | None
+    ) -> None:
         note.held_until, note.condition = until, condition
         self._move(note, cmd.Hold)
         if condition is not None:
@@ -615,23 +621,25 @@ class Exercise:
             by=by,
             note=note.id,
             until=until,
-            condition=condition,
+            condition=None if condition is None else f"{condition[0]}:{condition[1]}",
             draws=self._take_draws(),
         )
         if until is not None:
             self._schedule(until, "unhold", note.id)
 
-    def _parse_condition(self, condition: str) -> tuple[str, Note]:
+    def _parse_condition(self, condition: str) -> tuple[str, int]:
         kind, _, number = condition.partition(":")
-        note = self.notes.get(int(number)) if number.isdigit() else None
-        if kind not in ("delivered", "answered") or note is None:
+        if kind not in ("delivered", "answered") or not number.isdigit():
             raise InvalidNote(
                 f"condition {condition!r}: use delivered:N or answered:N with a note number"
             )
-        return kind, note
+        if int(number) not in self.notes:
+            raise InvalidNote(f"condition {condition!r}: there is no note {number}")
+        return kind, int(number)
 
-    def _condition_holds(self, condition: str) -> bool:
-        kind, note = self._parse_condition(condition)
+    def _condition_holds(self, condition: tuple[str, int]) -> bool:
+        kind, number = condition
+        note = self.notes[number]
         if note.status in (NoteStatus.LOST, NoteStatus.EXPIRED):
             return True  # what it waited for will never come
         if kind == "delivered":
@@ -929,17 +937,11 @@ class Exercise:
         policy = self._from[note.sender].hold
         if policy is None:
             return False
-        if policy.until_answered and note.is_offer:
-            previous = [
-                n.id
-                for n in self.notes.values()
-                if n.id < note.id
-                and n.sender == note.sender
-                and n.is_offer
-                and n.status in (NoteStatus.DRAFTING, NoteStatus.OUTBOUND, NoteStatus.DELIVERED)
-            ]
-            if previous and not self._condition_holds(f"answered:{previous[-1]}"):
-                self._hold_note(ev.AUTO, note, None, f"answered:{previous[-1]}")
+        previous = self._last_offer.get(note.sender)
+        if policy.until_answered and note.is_offer and previous is not None:
+            waiting_for = ("answered", previous)
+            if not self._condition_holds(waiting_for):
+                self._hold_note(ev.AUTO, note, None, waiting_for)
                 return True
         if policy.delay is not None:
             delay = self._delay("hold", self._from[note.sender], policy.delay)
