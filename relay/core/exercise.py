@@ -50,7 +50,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -93,6 +93,17 @@ LIFECYCLE: dict[tuple[Phase, type[cmd.Command]], Phase] = {
     (Phase.RUNNING, cmd.End): Phase.ENDED,
     (Phase.PAUSED, cmd.End): Phase.ENDED,
 }
+
+_CONTROL_EVENTS: dict[
+    type[cmd.Command], type[ev.ExerciseStarted | ev.ExercisePaused | ev.ExerciseResumed]
+] = {
+    cmd.Start: ev.ExerciseStarted,
+    cmd.Pause: ev.ExercisePaused,
+    cmd.Resume: ev.ExerciseResumed,
+}
+"""The event each lifecycle command other than End is journalled as (cmd.EVENT_OF agrees)."""
+
+E = TypeVar("E", bound=ev.Event)
 
 
 class NoteStatus(StrEnum):
@@ -221,7 +232,9 @@ class Exercise:
         }
         # What the author set, not the defaults: journals stay valid when defaults are added.
         written = scenario.model_dump(mode="json", exclude_unset=True)
-        self._emit(ev.ExerciseCreated, scenario=written, seed=seed)
+        self._emit(
+            ev.ExerciseCreated(seq=self._next_seq(), at=self.now, scenario=written, seed=seed)
+        )
 
     # ------------------------------------------------------------------ inputs
 
@@ -325,7 +338,7 @@ class Exercise:
             self.location = self.location.destination
             self._arrived_at = self.now
             self._unpacked = 0
-            self._emit(ev.MediatorArrived, room=self.location)
+            self._emit(ev.MediatorArrived(seq=self._next_seq(), at=self.now, room=self.location))
         elif kind == "deadline":
             self._finish(ev.CLOCK, "deadline")
         elif kind == "unhold":
@@ -359,8 +372,8 @@ class Exercise:
         elif isinstance(command, cmd.Resume):
             self._shift_timers(self.now - self._paused_at)
         self.phase = target
-        event_cls = cmd.EVENT_OF[type(command)]
-        self._emit(event_cls, by=command.by)
+        event_cls = _CONTROL_EVENTS[type(command)]
+        self._emit(event_cls(seq=self._next_seq(), at=self.now, by=command.by))
         if isinstance(command, cmd.Start) and self.scenario.deadline is not None:
             self._schedule(self.now + self.scenario.deadline, "deadline")
 
@@ -379,16 +392,26 @@ class Exercise:
         self.delivery = delivery
         self._use_links(links)
         self._emit(
-            ev.RulesChanged,
-            by=command.by,
-            delivery=delivery.model_dump(mode="json", exclude_unset=True),
+            ev.RulesChanged(
+                seq=self._next_seq(),
+                at=self.now,
+                by=command.by,
+                delivery=delivery.model_dump(mode="json", exclude_unset=True),
+            )
         )
 
     def _finish(self, by: str, reason: str, note: Note | None = None) -> None:
         self.phase = Phase.ENDED
         terms = dict(note.carried["terms"]) if note is not None else None
         self.outcome = self._emit(
-            ev.ExerciseEnded, by=by, reason=reason, note=note.id if note else None, terms=terms
+            ev.ExerciseEnded(
+                seq=self._next_seq(),
+                at=self.now,
+                by=by,
+                reason=reason,
+                note=note.id if note else None,
+                terms=terms,
+            )
         )
 
     # ------------------------------------------------------------------ parties
@@ -415,17 +438,20 @@ class Exercise:
         self._known[sender].add(note_id)
         self._waiting[sender].append(note_id)
         self._emit(
-            ev.NoteSubmitted,
-            by=sender,
-            note=note_id,
-            client_id=command.client_id,
-            kind=command.kind,
-            text=command.text,
-            tags=list(command.tags),
-            terms=dict(command.terms),
-            in_reply_to=command.in_reply_to,
-            answer=command.answer,
-            to=command.to,
+            ev.NoteSubmitted(
+                seq=self._next_seq(),
+                at=self.now,
+                by=sender,
+                note=note_id,
+                client_id=command.client_id,
+                kind=command.kind,
+                text=command.text,
+                tags=list(command.tags),
+                terms=dict(command.terms),
+                in_reply_to=command.in_reply_to,
+                answer=command.answer,
+                to=command.to,
+            )
         )
         expiry = self._from[sender].expiry
         if expiry is not None and note.is_offer:
@@ -574,19 +600,22 @@ class Exercise:
         note.destination, note.outcome = recipient, "relayed"
         self._drafting[note.id] = note
         self._emit(
-            ev.NoteRelayed,
-            by=by,
-            note=note.id,
-            recipient=recipient,
-            text=text,
-            tags=list(tags),
-            terms=dict(terms),
-            paraphrased=paraphrased,
-            flags=list(flags),
-            drafting_s=drafting_s,
-            ready_at=ready_at,
-            distortions=distortions,
-            draws=self._take_draws(),
+            ev.NoteRelayed(
+                seq=self._next_seq(),
+                at=self.now,
+                by=by,
+                note=note.id,
+                recipient=recipient,
+                text=text,
+                tags=list(tags),
+                terms=dict(terms),
+                paraphrased=paraphrased,
+                flags=list(flags),
+                drafting_s=drafting_s,
+                ready_at=ready_at,
+                distortions=distortions,
+                draws=self._take_draws(),
+            )
         )
         if ready_at > self.now:
             self._schedule(ready_at, "drafted", note.id)
@@ -617,12 +646,15 @@ class Exercise:
         if condition is not None:
             self._conditional[note.id] = note
         self._emit(
-            ev.NoteHeld,
-            by=by,
-            note=note.id,
-            until=until,
-            condition=None if condition is None else f"{condition[0]}:{condition[1]}",
-            draws=self._take_draws(),
+            ev.NoteHeld(
+                seq=self._next_seq(),
+                at=self.now,
+                by=by,
+                note=note.id,
+                until=until,
+                condition=None if condition is None else f"{condition[0]}:{condition[1]}",
+                draws=self._take_draws(),
+            )
         )
         if until is not None:
             self._schedule(until, "unhold", note.id)
@@ -653,7 +685,7 @@ class Exercise:
     def _unhold(self, note: Note, by: str) -> None:
         self._conditional.pop(note.id, None)
         self._move(note, cmd.Release)
-        self._emit(ev.NoteReleased, by=by, note=note.id)
+        self._emit(ev.NoteReleased(seq=self._next_seq(), at=self.now, by=by, note=note.id))
 
     def _send_back(self, command: cmd.Return | cmd.Decline) -> None:
         note = self._mediator_note(command, command.note)
@@ -676,9 +708,17 @@ class Exercise:
         outcome = "returned" if action is cmd.Return else "declined"
         self._move(note, action, note.sender, outcome)
         if action is cmd.Return:
-            self._emit(ev.NoteReturned, by=by, note=note.id, comment=words)
+            self._emit(
+                ev.NoteReturned(
+                    seq=self._next_seq(), at=self.now, by=by, note=note.id, comment=words
+                )
+            )
         else:
-            self._emit(ev.NoteDeclined, by=by, note=note.id, reason=words)
+            self._emit(
+                ev.NoteDeclined(
+                    seq=self._next_seq(), at=self.now, by=by, note=note.id, reason=words
+                )
+            )
 
     def _travel(self, command: cmd.Travel) -> None:
         self._require_mediator(command.by, "travel")
@@ -738,13 +778,16 @@ class Exercise:
         travel_s = self._delay("travel", link, link.travel)
         arrives = self.now + travel_s
         self._emit(
-            ev.MediatorDeparted,
-            by=by,
-            origin=self.location,
-            destination=destination,
-            travel_s=travel_s,
-            arrives_at=arrives,
-            draws=self._take_draws(),
+            ev.MediatorDeparted(
+                seq=self._next_seq(),
+                at=self.now,
+                by=by,
+                origin=self.location,
+                destination=destination,
+                travel_s=travel_s,
+                arrives_at=arrives,
+                draws=self._take_draws(),
+            )
         )
         self.location = Travelling(self.location, destination, arrives)
         self._schedule(arrives, "arrive")
@@ -782,18 +825,21 @@ class Exercise:
             if note.in_reply_to is not None and note.kind == "reply":
                 self._answered.add(note.in_reply_to)
             self._emit(
-                ev.NoteHandedOver,
-                note=note.id,
-                sender=note.sender,
-                reading_s=reading_s,
-                ready_at=note.ready_at,
-                kind=note.kind,
-                text=note.text,
-                tags=list(note.tags),
-                terms=dict(note.terms),
-                in_reply_to=note.in_reply_to,
-                answer=note.answer,
-                draws=self._take_draws(),
+                ev.NoteHandedOver(
+                    seq=self._next_seq(),
+                    at=self.now,
+                    note=note.id,
+                    sender=note.sender,
+                    reading_s=reading_s,
+                    ready_at=note.ready_at,
+                    kind=note.kind,
+                    text=note.text,
+                    tags=list(note.tags),
+                    terms=dict(note.terms),
+                    in_reply_to=note.in_reply_to,
+                    answer=note.answer,
+                    draws=self._take_draws(),
+                )
             )
             if note.ready_at > self.now:
                 self._schedule(note.ready_at, "ready", note.id)
@@ -819,11 +865,14 @@ class Exercise:
             if relayed and self._chance("loss", link, link.loss, ("lost", "kept")):
                 note.status = NoteStatus.LOST
                 self._emit(
-                    ev.NoteLost,
-                    note=note.id,
-                    recipient=room,
-                    sender=note.sender,
-                    draws=self._take_draws(),
+                    ev.NoteLost(
+                        seq=self._next_seq(),
+                        at=self.now,
+                        note=note.id,
+                        recipient=room,
+                        sender=note.sender,
+                        draws=self._take_draws(),
+                    )
                 )
                 continue
             twice = relayed and self._chance("duplicate", link, link.duplicate, ("twice", "once"))
@@ -831,21 +880,24 @@ class Exercise:
             self._known[room].add(note.id)
             for copy in (False, True) if twice else (False,):
                 self._emit(
-                    ev.NoteDelivered,
-                    note=note.id,
-                    recipient=room,
-                    sender=note.sender,
-                    outcome=note.outcome or "relayed",
-                    kind=note.kind,
-                    text=note.carried["text"],
-                    tags=list(note.carried["tags"]),
-                    terms=dict(note.carried["terms"]),
-                    in_reply_to=note.in_reply_to,
-                    answer=note.answer,
-                    comment=note.comment,
-                    flags=list(note.carried.get("flags", [])),
-                    duplicate=copy,
-                    draws=self._take_draws(),
+                    ev.NoteDelivered(
+                        seq=self._next_seq(),
+                        at=self.now,
+                        note=note.id,
+                        recipient=room,
+                        sender=note.sender,
+                        outcome=note.outcome or "relayed",
+                        kind=note.kind,
+                        text=note.carried["text"],
+                        tags=list(note.carried["tags"]),
+                        terms=dict(note.carried["terms"]),
+                        in_reply_to=note.in_reply_to,
+                        answer=note.answer,
+                        comment=note.comment,
+                        flags=list(note.carried.get("flags", [])),
+                        duplicate=copy,
+                        draws=self._take_draws(),
+                    )
                 )
             if relayed:
                 self._receipt(note, "delivered")
@@ -872,12 +924,15 @@ class Exercise:
             note.status = NoteStatus.EXPIRED
         note.lapsed = True
         self._emit(
-            ev.NoteExpired,
-            by=ev.CLOCK,
-            note=note.id,
-            sender=note.sender,
-            recipient=self._other(note.sender),
-            delivered=delivered,
+            ev.NoteExpired(
+                seq=self._next_seq(),
+                at=self.now,
+                by=ev.CLOCK,
+                note=note.id,
+                sender=note.sender,
+                recipient=self._other(note.sender),
+                delivered=delivered,
+            )
         )
 
     def _agreed(self, note: Note) -> bool:
@@ -1084,7 +1139,15 @@ class Exercise:
     def _receipt(self, note: Note, status: str) -> None:
         """Tell the sender how its note fares, as far as its link's receipts rule says."""
         if status in self._RECEIPTS[self._from[note.sender].receipts]:
-            self._emit(ev.NoteReceipt, note=note.id, recipient=note.sender, status=status)
+            self._emit(
+                ev.NoteReceipt(
+                    seq=self._next_seq(),
+                    at=self.now,
+                    note=note.id,
+                    recipient=note.sender,
+                    status=status,
+                )
+            )
 
     def _refused(self, recipient: str, tags: list[str]) -> list[str]:
         """The note's agenda tags that ``recipient`` declared out of scope."""
@@ -1096,9 +1159,14 @@ class Exercise:
     def _other(self, party: str) -> str:
         return self._others.get(party, self.parties[0])
 
-    def _emit(self, cls: type[ev.Event], **payload: Any) -> Any:
+    def _next_seq(self) -> int:
+        """The sequence number of the event about to be made (it is emitted right after)."""
         self._seq += 1
-        event = cls(seq=self._seq, at=self.now, **payload)
+        return self._seq
+
+    def _emit(self, event: E) -> E:
+        """Journal ``event``, made by the caller with :meth:`_next_seq` and ``at=self.now``
+        (keywords straight into the event class: no payload dict to pack and unpack)."""
         self._out.append(event)
         return event
 
