@@ -795,7 +795,15 @@ class Exercise:
     # ------------------------------------------------------------------ the shuttle
 
     def _settle(self) -> None:
-        """Do everything that now follows without anyone's decision, until nothing does."""
+        """Do everything that now follows without anyone's decision, until nothing does.
+
+        A pass that emits nothing changed nothing, so it ends the loop. With the automatic
+        mediator, a pass whose mediator decided nothing also ends it when no note waits on a
+        condition: the next pass would meet the state this one's mediator already looked at
+        (no note waits in the room, and what is for the room was handed out or waits for the
+        next pouch), so it would decide nothing either. Only the conditions of held notes can
+        change behind the mediator's back (a hand-over or delivery earlier in the pass).
+        """
         while self.phase is Phase.RUNNING:
             before = self._seq
             if self._conditional:
@@ -809,7 +817,10 @@ class Exercise:
                 if (self._outbound[room] or self._left[room]) and self._delivers_now(room):
                     self._deliver(room)
             if self.auto_mediator and self.phase is Phase.RUNNING:
+                decided = self._seq
                 self._auto_mediate()
+                if self._seq == decided and not self._conditional:
+                    return
             if self._seq == before:
                 return
 
