@@ -52,6 +52,14 @@ class ConcessionBot:
         agenda = {item.id: item for item in scenario.agenda}
         self._titles = {name: item.title for name, item in agenda.items()}
         self._units = {name: item.unit for name, item in agenda.items()}
+        # Per position, in the party's order: (item, reservation, ideal - reservation).
+        self._scale = [
+            (name, p.reservation, p.ideal - p.reservation) for name, p in self.positions.items()
+        ]
+        # Per item, how an offer names it: ("title " in lower case, unit).
+        self._labels = {
+            name: (f"{title.lower()} ", self._units[name]) for name, title in self._titles.items()
+        }
         # A party that refuses nothing presses to widen the agenda to the items it holds no
         # position on (Washington raising missiles and regional groups in Muscat).
         self._wider = (
@@ -88,32 +96,32 @@ class ConcessionBot:
 
     def utility(self, terms: dict[str, float]) -> float | None:
         """Mean normalised score of an offer, or ``None`` if it breaks a reservation."""
-        if not self.positions:
+        if not self._scale:
             return None
         scores = []
-        for name, position in self.positions.items():
-            if name not in terms:
+        for name, reservation, span in self._scale:
+            value = terms.get(name)
+            if value is None:
                 return None
-            span = position.ideal - position.reservation
-            score = 1.0 if span == 0 else (terms[name] - position.reservation) / span
+            score = 1.0 if span == 0 else (value - reservation) / span
             if score < -1e-9:
                 return None
             scores.append(min(score, 1.0))
         return sum(scores) / len(scores)
 
-    def _offer(self, now: float) -> dict[str, float]:
-        share = self.aspiration(now)
-        return {
-            name: round(p.reservation + (p.ideal - p.reservation) * share, 2)
-            for name, p in self.positions.items()
-        }
+    def _offer(self, now: float, share: float | None = None) -> dict[str, float]:
+        """What the bot asks for at ``now`` (``share``: its aspiration then, if known)."""
+        if share is None:
+            share = self.aspiration(now)
+        return {name: round(low + span * share, 2) for name, low, span in self._scale}
 
     def _answer_offer(self, event: ev.NoteDelivered) -> list[Intent]:
         value = self.utility(event.terms)
-        if value is not None and value >= self.aspiration(event.at) - 1e-9:
+        share = self.aspiration(event.at)
+        if value is not None and value >= share - 1e-9:
             text = f"We accept note {event.note} as it was put to us."
             return [self._intent("reply", text, event.terms, event.note, "accept")]
-        offer = self._offer(event.at)
+        offer = self._offer(event.at, share)
         intents = [
             self._intent("reply", self._describe("We counter", offer), offer, event.note, "counter")
         ]
@@ -159,7 +167,11 @@ class ConcessionBot:
         return Intent(self._rng.uniform(*self.think), command)
 
     def _describe(self, lead: str, offer: dict[str, float]) -> str:
-        parts = [f"{self._titles[k].lower()} {v:g}{self._units[k]}" for k, v in offer.items()]
+        labels = self._labels
+        parts = []
+        for name, value in offer.items():
+            label, unit = labels[name]
+            parts.append(f"{label}{value:g}{unit}")
         return f"{lead}: " + "; ".join(parts) + "."
 
 
