@@ -186,6 +186,13 @@ class Exercise:
         # agenda or the parties), so what validation and scope look up is taken once.
         self._agenda = {item.id: item for item in scenario.agenda}
         self._refuses = {party.id: frozenset(party.refuses) for party in scenario.parties}
+        self._bounds = {
+            item.id: (
+                -math.inf if item.min is None else item.min,
+                math.inf if item.max is None else item.max,
+            )
+            for item in scenario.agenda
+        }
         self.phase = Phase.DRAFT
         self.now = 0.0
         self.location: str | Travelling = scenario.mediator.start_room or self.parties[0]
@@ -215,21 +222,6 @@ class Exercise:
         self._paused_at = 0.0
         self._seq = 0
         self._out: list[ev.Event] = []
-        self._handlers: dict[type[cmd.Command], Callable[[Any], None]] = {
-            cmd.Start: self._control,
-            cmd.Pause: self._control,
-            cmd.Resume: self._control,
-            cmd.End: self._control,
-            cmd.Submit: self._submit,
-            cmd.Relay: self._relay,
-            cmd.Hold: self._hold,
-            cmd.Release: self._release,
-            cmd.Return: self._send_back,
-            cmd.Decline: self._send_back,
-            cmd.Travel: self._travel,
-            cmd.Batch: self._batch,
-            cmd.ChangeRules: self._change_rules,
-        }
         # What the author set, not the defaults: journals stay valid when defaults are added.
         written = scenario.model_dump(mode="json", exclude_unset=True)
         self._emit(
@@ -241,7 +233,7 @@ class Exercise:
     def handle(self, command: cmd.Command, now: float) -> None:
         """Apply a seat's command at ``now``; raises :class:`RuleViolation` if refused."""
         self._advance_to(now)
-        self._handlers[type(command)](command)
+        _HANDLERS[type(command)](self, command)
         self._settle()
         # What the command made due at this very moment (zero-delay legs) happens in the same
         # step, so drivers commit once per input.
@@ -418,10 +410,11 @@ class Exercise:
 
     def _submit(self, command: cmd.Submit) -> None:
         sender = command.by
-        if self.role_of_or_none(sender) != "party":
+        if sender not in self._others:  # the parties, and no other seat
             raise NotPermitted(f"{sender} cannot submit notes: only the parties write notes")
         self._require_running("submit a note")
-        self._check_address(sender, command.to)
+        if command.to != MEDIATOR:
+            self._check_address(sender, command.to)
         self._check_note(sender, command)
         note_id = len(self.notes) + 1
         note = self.notes[note_id] = Note(
@@ -492,7 +485,17 @@ class Exercise:
 
     def _check_terms(self, terms: dict[str, float]) -> None:
         items = self._agenda
+        bounds = self._bounds
         for name, value in terms.items():
+            # the common case, a plain number inside its item's bounds, in one test
+            within = bounds.get(name)
+            if (
+                within is not None
+                and value.__class__ in _PLAIN_NUMBERS
+                and within[0] <= value <= within[1]
+                and math.isfinite(value)
+            ):
+                continue
             item = items.get(name)
             if item is None:
                 raise InvalidNote(f"term {name!r} is not an agenda item")
@@ -1181,6 +1184,28 @@ class Exercise:
         self._out.append(event)
         return event
 
+
+_PLAIN_NUMBERS = frozenset({float, int})
+"""Classes of a term's value that need no closer look than a bounds check (not bool)."""
+
+_HANDLERS: dict[type[cmd.Command], Callable[[Exercise, Any], None]] = {
+    cmd.Start: Exercise._control,
+    cmd.Pause: Exercise._control,
+    cmd.Resume: Exercise._control,
+    cmd.End: Exercise._control,
+    cmd.Submit: Exercise._submit,
+    cmd.Relay: Exercise._relay,
+    cmd.Hold: Exercise._hold,
+    cmd.Release: Exercise._release,
+    cmd.Return: Exercise._send_back,
+    cmd.Decline: Exercise._send_back,
+    cmd.Travel: Exercise._travel,
+    cmd.Batch: Exercise._batch,
+    cmd.ChangeRules: Exercise._change_rules,
+}
+"""The method that applies each command. Plain functions, not bound methods: an exercise that
+held its own bound methods would be a reference cycle, left for the cyclic garbage collector
+to free instead of going as soon as its last user lets go."""
 
 HIT = ("yes", "no")
 """Outcome names of a distortion's chance draw."""
