@@ -90,15 +90,22 @@ def _simulate(
     refused: list[tuple[float, cmd.Command, str]] = []
 
     watchers = [(bot, bot.seat, bot.role, getattr(bot, "reads", None)) for bot in bots]
+    # per event class, the bots that read it (all of them unless a bot says what it reads)
+    routes: dict[type[ev.Event], list[tuple[SeatBot, str, str]]] = {}
 
     def dispatch(events: list[ev.Event]) -> None:
         nonlocal order
         journal.extend(events)
         for event in events:
             kind = type(event)
-            for bot, seat, role, reads in watchers:
-                if reads is not None and kind not in reads:
-                    continue
+            route = routes.get(kind)
+            if route is None:
+                route = routes[kind] = [
+                    (bot, seat, role)
+                    for bot, seat, role, reads in watchers
+                    if reads is None or kind in reads
+                ]
+            for bot, seat, role in route:
                 if visible_to(seat, role, event):
                     for intent in bot.observe(event):
                         order += 1
@@ -180,10 +187,12 @@ def simulate_many(
     total = len(seeds)
     out: list[RunSummary] = []
     if workers <= 1 or total <= 1:
-        for seed in seeds:
-            out.append(_run(scenario, seed, bots, journals))
-            if progress is not None:
-                progress(len(out), total)
+        for start in range(0, total, _CHUNK):
+            with cyclic_gc_paused():  # see _run_seeds
+                for seed in seeds[start : start + _CHUNK]:
+                    out.append(_run(scenario, seed, bots, journals))
+                    if progress is not None:
+                        progress(len(out), total)
         return out
     size = max(1, min(16, total // (workers * 4)))
     chunks = [seeds[i : i + size] for i in range(0, total, size)]
@@ -201,6 +210,25 @@ def simulate_many(
             if progress is not None:
                 progress(len(out), total)
     return out
+
+
+_CHUNK = 16
+"""Runs made under one pause of the cyclic GC (and the most a worker is given at once)."""
+
+
+def _run_seeds(
+    scenario: Scenario, seeds: list[int], bots: BotFactory, journals: bool
+) -> list[RunSummary]:
+    """Runs one after the other, under one pause of the cyclic GC.
+
+    Each :func:`simulate` pauses it too, and on its own would turn it back on at its end, while
+    its journal is still alive: the first collection after that walks the whole journal. Under
+    one pause for several runs, the journals are gone (reference counting frees them once
+    summarised) by the time the collector runs. Nothing a run builds is cyclic garbage, and
+    a pause lasts a few runs, so memory stays flat either way.
+    """
+    with cyclic_gc_paused():
+        return [_run(scenario, seed, bots, journals) for seed in seeds]
 
 
 def _run(scenario: Scenario, seed: int, bots: BotFactory, journal: bool) -> RunSummary:
@@ -232,4 +260,4 @@ def _init_worker(scenario: Scenario, bots: BotFactory, journals: bool) -> None:
 def _run_chunk(seeds: list[int]) -> list[RunSummary]:
     assert _WORKER is not None, "a study worker runs only after _init_worker"
     scenario, bots, journals = _WORKER
-    return [_run(scenario, seed, bots, journals) for seed in seeds]
+    return _run_seeds(scenario, seeds, bots, journals)
