@@ -224,9 +224,7 @@ class Exercise:
         self._out: list[ev.Event] = []
         # What the author set, not the defaults: journals stay valid when defaults are added.
         written = scenario.model_dump(mode="json", exclude_unset=True)
-        self._emit(
-            ev.ExerciseCreated(seq=self._next_seq(), at=self.now, scenario=written, seed=seed)
-        )
+        self._emit(ev.ExerciseCreated(seq=self._seq + 1, at=self.now, scenario=written, seed=seed))
 
     # ------------------------------------------------------------------ inputs
 
@@ -330,7 +328,7 @@ class Exercise:
             self.location = self.location.destination
             self._arrived_at = self.now
             self._unpacked = 0
-            self._emit(ev.MediatorArrived(seq=self._next_seq(), at=self.now, room=self.location))
+            self._emit(ev.MediatorArrived(seq=self._seq + 1, at=self.now, room=self.location))
         elif kind == "deadline":
             self._finish(ev.CLOCK, "deadline")
         elif kind == "unhold":
@@ -365,7 +363,7 @@ class Exercise:
             self._shift_timers(self.now - self._paused_at)
         self.phase = target
         event_cls = _CONTROL_EVENTS[type(command)]
-        self._emit(event_cls(seq=self._next_seq(), at=self.now, by=command.by))
+        self._emit(event_cls(seq=self._seq + 1, at=self.now, by=command.by))
         if isinstance(command, cmd.Start) and self.scenario.deadline is not None:
             self._schedule(self.now + self.scenario.deadline, "deadline")
 
@@ -385,7 +383,7 @@ class Exercise:
         self._use_links(links)
         self._emit(
             ev.RulesChanged(
-                seq=self._next_seq(),
+                seq=self._seq + 1,
                 at=self.now,
                 by=command.by,
                 delivery=delivery.model_dump(mode="json", exclude_unset=True),
@@ -397,7 +395,7 @@ class Exercise:
         terms = dict(note.carried["terms"]) if note is not None else None
         self.outcome = self._emit(
             ev.ExerciseEnded(
-                seq=self._next_seq(),
+                seq=self._seq + 1,
                 at=self.now,
                 by=by,
                 reason=reason,
@@ -432,7 +430,7 @@ class Exercise:
         self._waiting[sender].append(note_id)
         self._emit(
             ev.NoteSubmitted(
-                seq=self._next_seq(),
+                seq=self._seq + 1,
                 at=self.now,
                 by=sender,
                 note=note_id,
@@ -576,13 +574,15 @@ class Exercise:
     def _carry(
         self, by: str, note: Note, text: str, tags: list[str], terms: dict[str, float]
     ) -> None:
-        recipient = self._other(note.sender)
+        recipient = self._others[note.sender]
         link = self._to[recipient]
         paraphrased = (text, tags, terms) != (note.text, note.tags, note.terms)
         drafting_s = self._delay("drafting", link, link.drafting) if paraphrased else 0.0
         ready_at = self._in_order(link, self.now + drafting_s)
-        carried_text, carried_tags, carried_terms, distortions = self._distort(
-            link, text, list(tags), dict(terms)
+        carried_text, carried_tags, carried_terms, distortions = (
+            (text, list(tags), dict(terms), [])
+            if link.distort is None
+            else self._distort(link, text, list(tags), dict(terms))
         )
         flags = []
         if link.scope == "flag":
@@ -604,7 +604,7 @@ class Exercise:
         self._drafting[note.id] = note
         self._emit(
             ev.NoteRelayed(
-                seq=self._next_seq(),
+                seq=self._seq + 1,
                 at=self.now,
                 by=by,
                 note=note.id,
@@ -617,7 +617,7 @@ class Exercise:
                 drafting_s=drafting_s,
                 ready_at=ready_at,
                 distortions=distortions,
-                draws=self._take_draws(),
+                draws=self._take_draws() if self._draws else [],
             )
         )
         if ready_at > self.now:
@@ -650,13 +650,13 @@ class Exercise:
             self._conditional[note.id] = note
         self._emit(
             ev.NoteHeld(
-                seq=self._next_seq(),
+                seq=self._seq + 1,
                 at=self.now,
                 by=by,
                 note=note.id,
                 until=until,
                 condition=None if condition is None else f"{condition[0]}:{condition[1]}",
-                draws=self._take_draws(),
+                draws=self._take_draws() if self._draws else [],
             )
         )
         if until is not None:
@@ -688,7 +688,7 @@ class Exercise:
     def _unhold(self, note: Note, by: str) -> None:
         self._conditional.pop(note.id, None)
         self._move(note, cmd.Release)
-        self._emit(ev.NoteReleased(seq=self._next_seq(), at=self.now, by=by, note=note.id))
+        self._emit(ev.NoteReleased(seq=self._seq + 1, at=self.now, by=by, note=note.id))
 
     def _send_back(self, command: cmd.Return | cmd.Decline) -> None:
         note = self._mediator_note(command, command.note)
@@ -712,15 +712,11 @@ class Exercise:
         self._move(note, action, note.sender, outcome)
         if action is cmd.Return:
             self._emit(
-                ev.NoteReturned(
-                    seq=self._next_seq(), at=self.now, by=by, note=note.id, comment=words
-                )
+                ev.NoteReturned(seq=self._seq + 1, at=self.now, by=by, note=note.id, comment=words)
             )
         else:
             self._emit(
-                ev.NoteDeclined(
-                    seq=self._next_seq(), at=self.now, by=by, note=note.id, reason=words
-                )
+                ev.NoteDeclined(seq=self._seq + 1, at=self.now, by=by, note=note.id, reason=words)
             )
 
     def _travel(self, command: cmd.Travel) -> None:
@@ -782,14 +778,14 @@ class Exercise:
         arrives = self.now + travel_s
         self._emit(
             ev.MediatorDeparted(
-                seq=self._next_seq(),
+                seq=self._seq + 1,
                 at=self.now,
                 by=by,
                 origin=self.location,
                 destination=destination,
                 travel_s=travel_s,
                 arrives_at=arrives,
-                draws=self._take_draws(),
+                draws=self._take_draws() if self._draws else [],
             )
         )
         self.location = Travelling(self.location, destination, arrives)
@@ -840,7 +836,7 @@ class Exercise:
                 self._answered.add(note.in_reply_to)
             self._emit(
                 ev.NoteHandedOver(
-                    seq=self._next_seq(),
+                    seq=self._seq + 1,
                     at=self.now,
                     note=note.id,
                     sender=note.sender,
@@ -852,12 +848,13 @@ class Exercise:
                     terms=dict(note.terms),
                     in_reply_to=note.in_reply_to,
                     answer=note.answer,
-                    draws=self._take_draws(),
+                    draws=self._take_draws() if self._draws else [],
                 )
             )
             if note.ready_at > self.now:
                 self._schedule(note.ready_at, "ready", note.id)
-            self._receipt(note, "handed_over")
+            if "handed_over" in self._tells[note.sender]:
+                self._receipt(note, "handed_over")
 
     def _delivers_now(self, room: str) -> bool:
         """Whether notes for ``room`` are handed out now: with a pouch on its link, only at
@@ -876,26 +873,30 @@ class Exercise:
         for note_id in outbound_notes:
             note = self.notes[note_id]
             relayed = note.outcome == "relayed"
-            if relayed and self._chance("loss", link, link.loss, ("lost", "kept")):
+            if relayed and link.loss > 0.0 and self._chance("loss", link, link.loss, LOSS):
                 note.status = NoteStatus.LOST
                 self._emit(
                     ev.NoteLost(
-                        seq=self._next_seq(),
+                        seq=self._seq + 1,
                         at=self.now,
                         note=note.id,
                         recipient=room,
                         sender=note.sender,
-                        draws=self._take_draws(),
+                        draws=self._take_draws() if self._draws else [],
                     )
                 )
                 continue
-            twice = relayed and self._chance("duplicate", link, link.duplicate, ("twice", "once"))
+            twice = (
+                relayed
+                and link.duplicate > 0.0
+                and self._chance("duplicate", link, link.duplicate, TWICE)
+            )
             note.status = NoteStatus.DELIVERED
             self._known[room].add(note.id)
             for copy in (False, True) if twice else (False,):
                 self._emit(
                     ev.NoteDelivered(
-                        seq=self._next_seq(),
+                        seq=self._seq + 1,
                         at=self.now,
                         note=note.id,
                         recipient=room,
@@ -910,12 +911,13 @@ class Exercise:
                         comment=note.comment,
                         flags=list(note.carried.get("flags", [])),
                         duplicate=copy,
-                        draws=self._take_draws(),
+                        draws=self._take_draws() if self._draws else [],
                     )
                 )
             if relayed:
-                self._receipt(note, "delivered")
-                if self._agreed(note):
+                if "delivered" in self._tells[note.sender]:
+                    self._receipt(note, "delivered")
+                if note.answer == "accept" and self._agreed(note):
                     self._outbound[room][:0] = outbound_notes[outbound_notes.index(note_id) + 1 :]
                     return
 
@@ -939,7 +941,7 @@ class Exercise:
         note.lapsed = True
         self._emit(
             ev.NoteExpired(
-                seq=self._next_seq(),
+                seq=self._seq + 1,
                 at=self.now,
                 by=ev.CLOCK,
                 note=note.id,
@@ -960,10 +962,11 @@ class Exercise:
     def _auto_mediate(self) -> None:
         """The automatic mediator: carry everything read, and shuttle whenever something waits
         (on the pouch's schedule, inside the sitting hours)."""
-        if not isinstance(self.location, str):
+        here = self.location
+        if not isinstance(here, str):
             return
         busy = bool(self._drafting)
-        for note in list(self._with_mediator.values()):
+        for note in list(self._with_mediator.values()) if self._with_mediator else ():
             if note.kind == "mediator_only":
                 continue
             if note.ready_at > self.now:
@@ -971,17 +974,16 @@ class Exercise:
                 continue
             if not note.policy_checked:
                 note.policy_checked = True
-                if self._policy_hold(note):
+                if self._from[note.sender].hold is not None and self._policy_hold(note):
                     continue
-            recipient = self._other(note.sender)
+            recipient = self._others[note.sender]
             refused = self._refused(recipient, note.tags)
             if refused and self._to[recipient].scope == "return":
                 why = f"{recipient} refuses to discuss {', '.join(refused)}"
                 self._send_back_note(ev.AUTO, note, cmd.Return, f"Out of scope: {why}.")
             else:
                 self._carry(ev.AUTO, note, note.text, note.tags, note.terms)
-        other = self._other(self.location)
-        here = self.location
+        other = self._others[here]
         # a note for this room that missed the pouch goes out and comes back with the next one
         missed = bool(self._left[here]) or (
             bool(self._outbound[here]) and not self._delivers_now(here)
@@ -1022,6 +1024,8 @@ class Exercise:
     def _departure_time(self, destination: str) -> float | None:
         """The earliest time from now the courier may leave for ``destination``."""
         pouch = self._to[destination].pouch
+        if pouch is None and self._always_sitting:
+            return self.now
         at: float | None = self.now
         for _ in range(64):  # a slot inside a sitting; both are periodic, so this converges
             assert at is not None
@@ -1040,11 +1044,21 @@ class Exercise:
         self.links = links
         self._from = {party: links[inbound(party)] for party in self.parties}  # party's notes
         self._to = {party: links[outbound(party)] for party in self.parties}  # to the party
+        # what each party is told of its notes' progress
+        self._tells = {party: self._RECEIPTS[self._from[party].receipts] for party in self.parties}
+        # the delays that draw nothing, by (rule, link), worked out on first use
+        self._fixed: dict[tuple[str, str], float] = {}
+        # the mediator may always travel: no sitting hours to wait for
+        self._always_sitting = not self.delivery.sittings
 
     def _delay(self, rule: str, link: Link, spec: LatencySpec) -> float:
         """A delay for ``rule`` on ``link``, drawn and recorded (a constant draws nothing)."""
+        fixed = self._fixed.get((rule, link.name))
+        if fixed is not None:
+            return fixed
         if is_fixed(spec):
-            return sample(spec, 0.5, 0.5)
+            fixed = self._fixed[(rule, link.name)] = sample(spec, 0.5, 0.5)
+            return fixed
         stream = f"{rule}:{link.name}"
         value = self._rng.take(stream, lambda u1, u2: sample(spec, u1, u2))
         self._draws.append([rule, stream, value, ""])
@@ -1151,11 +1165,12 @@ class Exercise:
     }
 
     def _receipt(self, note: Note, status: str) -> None:
-        """Tell the sender how its note fares, as far as its link's receipts rule says."""
-        if status in self._RECEIPTS[self._from[note.sender].receipts]:
+        """Tell the sender how its note fares, as far as its link's receipts rule says
+        (callers check ``status in self._tells[note.sender]`` first, to spare the call)."""
+        if status in self._tells[note.sender]:
             self._emit(
                 ev.NoteReceipt(
-                    seq=self._next_seq(),
+                    seq=self._seq + 1,
                     at=self.now,
                     note=note.id,
                     recipient=note.sender,
@@ -1173,14 +1188,10 @@ class Exercise:
     def _other(self, party: str) -> str:
         return self._others.get(party, self.parties[0])
 
-    def _next_seq(self) -> int:
-        """The sequence number of the event about to be made (it is emitted right after)."""
-        self._seq += 1
-        return self._seq
-
     def _emit(self, event: E) -> E:
-        """Journal ``event``, made by the caller with :meth:`_next_seq` and ``at=self.now``
-        (keywords straight into the event class: no payload dict to pack and unpack)."""
+        """Journal ``event``, which the caller made with ``seq=self._seq + 1`` and
+        ``at=self.now`` (keywords straight into the event class: no payload to repack)."""
+        self._seq = event.seq
         self._out.append(event)
         return event
 
@@ -1209,6 +1220,9 @@ to free instead of going as soon as its last user lets go."""
 
 HIT = ("yes", "no")
 """Outcome names of a distortion's chance draw."""
+LOSS = ("lost", "kept")
+TWICE = ("twice", "once")
+"""Outcome names of the loss and duplication draws."""
 
 TONE_SWAPS: tuple[tuple[str, str], ...] = (
     ("must", "should"),
