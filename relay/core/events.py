@@ -6,6 +6,10 @@ time of making one), stamped with the journal sequence number (``seq``, gap-free
 and the core's exercise time (``at``, seconds since the exercise started). Their payload is made
 of JSON types only, so ``to_data``/``from_data`` round-trip them losslessly.
 
+They take their fields by keyword or by position: ``seq``, ``at``, then the payload in the order
+declared here, which is also the order of ``to_data``. The core makes the events it emits for
+every note positionally, because matching a dozen keywords costs twice the rest of the call.
+
 Inputs and outputs share one vocabulary. An event is an *input* when a seat caused it (its ``by``
 names a seat): replay feeds exactly those back into a fresh core and expects the rest to follow.
 Events the core makes on its own carry ``by`` = :data:`AUTO` (the automatic mediator),
@@ -64,7 +68,7 @@ RESERVED = (AUTO, CLOCK, CORE)
 Terms = dict[str, float]
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class Event:
     TYPE: ClassVar[str] = ""
     seq: int
@@ -93,7 +97,7 @@ for a delay. Faithful replay takes these values instead of drawing (relay/replay
 _OPTIONAL_RECORDS = ("draws", "distortions")
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class ExerciseCreated(Event):
     """First entry of every journal: what a replay needs to rebuild the core."""
 
@@ -102,25 +106,25 @@ class ExerciseCreated(Event):
     seed: int
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class ExerciseStarted(Event):
     TYPE: ClassVar[str] = "exercise.started"
     by: str
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class ExercisePaused(Event):
     TYPE: ClassVar[str] = "exercise.paused"
     by: str
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class ExerciseResumed(Event):
     TYPE: ClassVar[str] = "exercise.resumed"
     by: str
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class ExerciseEnded(Event):
     """``reason`` is ``agreement``, ``deadline`` or ``facilitator``."""
 
@@ -131,7 +135,7 @@ class ExerciseEnded(Event):
     terms: Terms | None = None
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteSubmitted(Event):
     """A party wrote a note and put it down for the mediator in its own room."""
 
@@ -148,7 +152,7 @@ class NoteSubmitted(Event):
     to: str = "mediator"
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteHandedOver(Event):
     """The mediator, standing in the sender's room, took the note; reading it takes a while.
 
@@ -169,7 +173,7 @@ class NoteHandedOver(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteRelayed(Event):
     """The mediator decided to carry the note to the other party, verbatim or paraphrased.
 
@@ -194,7 +198,7 @@ class NoteRelayed(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteHeld(Event):
     """The mediator holds the note: until a time, until a condition holds
     (``delivered:N``, ``answered:N``), or until released."""
@@ -207,14 +211,14 @@ class NoteHeld(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteReleased(Event):
     TYPE: ClassVar[str] = "note.released"
     by: str
     note: int
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteReturned(Event):
     """The mediator will carry the note back to its sender with a comment."""
 
@@ -224,7 +228,7 @@ class NoteReturned(Event):
     comment: str
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteDeclined(Event):
     """The mediator drops the note; its sender is told why on the mediator's next visit."""
 
@@ -234,7 +238,7 @@ class NoteDeclined(Event):
     reason: str
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class MediatorDeparted(Event):
     TYPE: ClassVar[str] = "mediator.departed"
     by: str
@@ -245,13 +249,13 @@ class MediatorDeparted(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class MediatorArrived(Event):
     TYPE: ClassVar[str] = "mediator.arrived"
     room: str
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteDelivered(Event):
     """The note (as relayed) reached ``recipient``: the only moment the recipient knows it.
 
@@ -277,7 +281,7 @@ class NoteDelivered(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteLost(Event):
     """Miscalculation: the note fell out of the pouch; ``recipient`` never reads it."""
 
@@ -288,7 +292,7 @@ class NoteLost(Event):
     draws: list[Draw] = field(default_factory=list)
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteExpired(Event):
     """A standing offer lapsed. Undelivered, it is withdrawn; delivered, it can no longer be
     accepted."""
@@ -301,7 +305,7 @@ class NoteExpired(Event):
     delivered: bool
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class RulesChanged(Event):
     """The facilitator changed the delivery rules in flight: ``delivery`` replaces the
     scenario's delivery section from now on. Notes in flight keep the delays already drawn."""
@@ -311,7 +315,7 @@ class RulesChanged(Event):
     delivery: dict[str, Any]
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(slots=True)
 class NoteReceipt(Event):
     """What the sender is told about its note's progress."""
 

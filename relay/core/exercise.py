@@ -165,6 +165,20 @@ class Note:
     def is_offer(self) -> bool:
         return self.kind == "proposal" or self.answer == "counter"
 
+    def as_written(
+        self,
+    ) -> tuple[str, str, list[str], dict[str, float], int | None, str | None]:
+        """The note as its sender wrote it, in the order events list it (``kind``, ``text``,
+        ``tags``, ``terms``, ``in_reply_to``, ``answer``), with its own copies of the lists."""
+        return (
+            self.kind,
+            self.text,
+            list(self.tags),
+            dict(self.terms),
+            self.in_reply_to,
+            self.answer,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Travelling:
@@ -416,32 +430,27 @@ class Exercise:
         self._check_note(sender, command)
         note_id = len(self.notes) + 1
         note = self.notes[note_id] = Note(
-            id=note_id,
-            sender=sender,
-            kind=command.kind,
-            text=command.text,
-            tags=list(command.tags),
-            terms=dict(command.terms),
-            in_reply_to=command.in_reply_to,
-            answer=command.answer,
+            note_id,  # id
+            sender,  # sender
+            command.kind,  # kind
+            command.text,  # text
+            list(command.tags),  # tags
+            dict(command.terms),  # terms
+            command.in_reply_to,  # in_reply_to
+            command.answer,  # answer
         )
         self._client_ids[(sender, command.client_id)] = note_id
         self._known[sender].add(note_id)
         self._waiting[sender].append(note_id)
         self._emit(
             ev.NoteSubmitted(
-                seq=self._seq + 1,
-                at=self.now,
-                by=sender,
-                note=note_id,
-                client_id=command.client_id,
-                kind=command.kind,
-                text=command.text,
-                tags=list(command.tags),
-                terms=dict(command.terms),
-                in_reply_to=command.in_reply_to,
-                answer=command.answer,
-                to=command.to,
+                self._seq + 1,  # seq
+                self.now,  # at
+                sender,  # by
+                note_id,  # note
+                command.client_id,  # client_id
+                *note.as_written(),  # kind, text, tags, terms, in_reply_to, answer
+                command.to,  # to
             )
         )
         expiry = self._from[sender].expiry
@@ -604,20 +613,20 @@ class Exercise:
         self._drafting[note.id] = note
         self._emit(
             ev.NoteRelayed(
-                seq=self._seq + 1,
-                at=self.now,
-                by=by,
-                note=note.id,
-                recipient=recipient,
-                text=text,
-                tags=list(tags),
-                terms=dict(terms),
-                paraphrased=paraphrased,
-                flags=list(flags),
-                drafting_s=drafting_s,
-                ready_at=ready_at,
-                distortions=distortions,
-                draws=self._take_draws() if self._draws else [],
+                self._seq + 1,  # seq
+                self.now,  # at
+                by,  # by
+                note.id,  # note
+                recipient,  # recipient
+                text,  # text
+                list(tags),  # tags
+                dict(terms),  # terms
+                paraphrased,  # paraphrased
+                list(flags),  # flags
+                drafting_s,  # drafting_s
+                ready_at,  # ready_at
+                distortions,  # distortions
+                self._take_draws() if self._draws else [],  # draws
             )
         )
         if ready_at > self.now:
@@ -778,14 +787,14 @@ class Exercise:
         arrives = self.now + travel_s
         self._emit(
             ev.MediatorDeparted(
-                seq=self._seq + 1,
-                at=self.now,
-                by=by,
-                origin=self.location,
-                destination=destination,
-                travel_s=travel_s,
-                arrives_at=arrives,
-                draws=self._take_draws() if self._draws else [],
+                self._seq + 1,  # seq
+                self.now,  # at
+                by,  # by
+                self.location,  # origin
+                destination,  # destination
+                travel_s,  # travel_s
+                arrives,  # arrives_at
+                self._take_draws() if self._draws else [],  # draws
             )
         )
         self.location = Travelling(self.location, destination, arrives)
@@ -836,19 +845,14 @@ class Exercise:
                 self._answered.add(note.in_reply_to)
             self._emit(
                 ev.NoteHandedOver(
-                    seq=self._seq + 1,
-                    at=self.now,
-                    note=note.id,
-                    sender=note.sender,
-                    reading_s=reading_s,
-                    ready_at=note.ready_at,
-                    kind=note.kind,
-                    text=note.text,
-                    tags=list(note.tags),
-                    terms=dict(note.terms),
-                    in_reply_to=note.in_reply_to,
-                    answer=note.answer,
-                    draws=self._take_draws() if self._draws else [],
+                    self._seq + 1,  # seq
+                    self.now,  # at
+                    note.id,  # note
+                    note.sender,  # sender
+                    reading_s,  # reading_s
+                    note.ready_at,  # ready_at
+                    *note.as_written(),  # kind, text, tags, terms, in_reply_to, answer
+                    self._take_draws() if self._draws else [],  # draws
                 )
             )
             if note.ready_at > self.now:
@@ -896,22 +900,22 @@ class Exercise:
             for copy in (False, True) if twice else (False,):
                 self._emit(
                     ev.NoteDelivered(
-                        seq=self._seq + 1,
-                        at=self.now,
-                        note=note.id,
-                        recipient=room,
-                        sender=note.sender,
-                        outcome=note.outcome or "relayed",
-                        kind=note.kind,
-                        text=note.carried["text"],
-                        tags=list(note.carried["tags"]),
-                        terms=dict(note.carried["terms"]),
-                        in_reply_to=note.in_reply_to,
-                        answer=note.answer,
-                        comment=note.comment,
-                        flags=list(note.carried.get("flags", [])),
-                        duplicate=copy,
-                        draws=self._take_draws() if self._draws else [],
+                        self._seq + 1,  # seq
+                        self.now,  # at
+                        note.id,  # note
+                        room,  # recipient
+                        note.sender,  # sender
+                        note.outcome or "relayed",  # outcome
+                        note.kind,  # kind
+                        note.carried["text"],  # text
+                        list(note.carried["tags"]),  # tags
+                        dict(note.carried["terms"]),  # terms
+                        note.in_reply_to,  # in_reply_to
+                        note.answer,  # answer
+                        note.comment,  # comment
+                        list(note.carried.get("flags", [])),  # flags
+                        copy,  # duplicate
+                        self._take_draws() if self._draws else [],  # draws
                     )
                 )
             if relayed:
