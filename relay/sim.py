@@ -118,19 +118,26 @@ def _simulate(
             order += 1
             heapq.heappush(pending, (intent.delay, order, intent.command))
 
-    while core.phase is Phase.RUNNING and len(journal) < max_events:
-        timer = core.next_deadline()
+    running = Phase.RUNNING  # bound once: an enum member lookup is not free
+    next_deadline, handle, advance, drain = (
+        core.next_deadline,
+        core.handle,
+        core.advance,
+        core.events,
+    )
+    while core.phase is running and len(journal) < max_events:
+        timer = next_deadline()
         if pending and (timer is None or pending[0][0] <= timer):
             due, _, command = heapq.heappop(pending)
             try:
-                core.handle(command, due)
+                handle(command, due)
             except RuleViolation as error:
                 refused.append((due, command, str(error)))
         elif timer is not None:
-            core.advance(timer)
+            advance(timer)
         else:
             break
-        dispatch(core.events())
+        dispatch(drain())
     return SimulationResult(journal, refused)
 
 
@@ -194,7 +201,9 @@ def simulate_many(
                     if progress is not None:
                         progress(len(out), total)
         return out
-    size = max(1, min(16, total // (workers * 4)))
+    # as many chunks for every worker, each of at most _CHUNK runs: the workers finish together
+    per_worker = -(-total // (workers * _CHUNK))
+    size = -(-total // (workers * per_worker))
     chunks = [seeds[i : i + size] for i in range(0, total, size)]
     methods = multiprocessing.get_all_start_methods()
     # fork: a worker starts in milliseconds with everything imported; spawn elsewhere
