@@ -272,7 +272,8 @@ class Exercise:
             self.now = due = timers[0][0]
             while self.phase is _RUNNING and timers and timers[0][0] == due:
                 _, _, kind, ref = heapq.heappop(timers)
-                self._fire(kind, ref)
+                if kind != "ready":  # a note read: nothing to do until settling
+                    self._fire(kind, ref)
             self._settle()
         self.now = now
 
@@ -995,11 +996,15 @@ class Exercise:
             else:
                 self._carry(ev.AUTO, note, note.text, note.tags, note.terms)
         other = self._others[here]
-        # a note for this room that missed the pouch goes out and comes back with the next one
-        missed = bool(self._left[here]) or (
-            bool(self._outbound[here]) and not self._delivers_now(here)
-        )
-        if not (self._outbound[other] or self._left[other] or self._waiting[other] or missed):
+        outbound, left = self._outbound, self._left
+        if not (
+            outbound[other]
+            or left[other]
+            or self._waiting[other]
+            # a note for this room that missed the pouch goes out and comes back with the next
+            or left[here]
+            or (outbound[here] and not self._delivers_now(here))
+        ):
             return
         pouch = self._to[other].pouch
         scheduled = pouch is not None and pouch.every is not None
@@ -1099,7 +1104,9 @@ class Exercise:
     def _in_order(self, link: Link, ready_at: float) -> float:
         """With ``order: preserve``, a note is never ready before the one ahead on its link."""
         if link.order == "preserve":
-            ready_at = max(ready_at, self._last_ready.get(link.name, -math.inf))
+            last = self._last_ready.get(link.name)
+            if last is not None and last > ready_at:
+                ready_at = last
             self._last_ready[link.name] = ready_at
         return ready_at
 
