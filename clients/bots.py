@@ -91,7 +91,9 @@ class ConcessionBot:
 
     def aspiration(self, now: float) -> float:
         """The share of the way from reservation to ideal the bot still asks for."""
-        progress = min(1.0, max(0.0, now / self.horizon))
+        progress = now / self.horizon
+        progress = progress if progress > 0.0 else 0.0  # max(0.0, ...) without the call
+        progress = 1.0 if progress > 1.0 else progress  # min(1.0, ...)
         return 1.0 - progress ** (1.0 / self.beta)
 
     def utility(self, terms: dict[str, float]) -> float | None:
@@ -106,7 +108,7 @@ class ConcessionBot:
             score = 1.0 if span == 0 else (value - reservation) / span
             if score < -1e-9:
                 return None
-            scores.append(min(score, 1.0))
+            scores.append(1.0 if score > 1.0 else score)  # min(score, 1.0)
         return sum(scores) / len(scores)
 
     def _offer(self, now: float, share: float | None = None) -> dict[str, float]:
