@@ -93,6 +93,8 @@ def _simulate(
     # per event class, the bots that read it (all of them unless a bot says what it reads)
     routes: dict[type[ev.Event], list[tuple[SeatBot, str, str]]] = {}
 
+    push = heapq.heappush
+
     def dispatch(events: list[ev.Event]) -> None:
         nonlocal order
         journal.extend(events)
@@ -109,7 +111,7 @@ def _simulate(
                 if visible_to(seat, role, event):
                     for intent in bot.observe(event):
                         order += 1
-                        heapq.heappush(pending, (event.at + intent.delay, order, intent.command))
+                        push(pending, (event.at + intent.delay, order, intent.command))
 
     core.handle(cmd.Start(by=FACILITATOR), 0.0)
     dispatch(core.events())
@@ -164,12 +166,14 @@ class RunSummary:
 
 def count_offers(events: Iterable[ev.Event]) -> int:
     """Offers made: proposals and counter-replies submitted."""
-    return sum(
-        1
-        for e in events
-        if isinstance(e, ev.NoteSubmitted)
-        and (e.kind == "proposal" or (e.kind == "reply" and e.answer == "counter"))
-    )
+    offers = 0
+    submitted = ev.NoteSubmitted
+    for e in events:
+        if isinstance(e, submitted) and (
+            e.kind == "proposal" or (e.kind == "reply" and e.answer == "counter")
+        ):
+            offers += 1
+    return offers
 
 
 def simulate_many(
