@@ -141,7 +141,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "forwarder_msgs_per_s": ("msgs/s", "throughput"),
     "relay_throughput_ratio": ("x", "throughput"),
     "relay_memory_journal_notes_per_s": ("notes/s", "throughput"),
-    "relay_frames_per_note": ("frames", "throughput"),
+    "relay_messages_per_note": ("messages", "throughput"),
     "relay_server_cpu_cores": ("cores", "throughput"),
     "forwarder_server_cpu_cores": ("cores", "throughput"),
     "relay_loadgen_cpu_cores": ("cores", "throughput"),

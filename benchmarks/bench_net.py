@@ -83,7 +83,7 @@ def throughput(cfg: NetConfig) -> dict[str, float]:
                 f"throughput/{label}: reps {[round(r) for r in result['rates']]}/s; server CPU "
                 f"{median(result['server_cpu']):.2f}, load generator CPU "
                 f"{median(result['client_cpu']):.2f} (cores); "
-                f"{result['frames_per_note']:.2f} frames received per note"
+                f"{result['messages_per_note']:.2f} websocket messages received per note"
             )
             if not durable:
                 out["relay_memory_journal_notes_per_s"] = rate
@@ -93,7 +93,7 @@ def throughput(cfg: NetConfig) -> dict[str, float]:
             out[f"{kind}_server_cpu_cores"] = median(result["server_cpu"])
             out[f"{kind}_loadgen_cpu_cores"] = median(result["client_cpu"])
             if kind == "relay":
-                out["relay_frames_per_note"] = result["frames_per_note"]
+                out["relay_messages_per_note"] = result["messages_per_note"]
                 if cfg.profile_dir is not None:
                     profile_relay(server, cfg)
     out["relay_throughput_ratio"] = out["relay_notes_per_s"] / out["forwarder_msgs_per_s"]

@@ -246,7 +246,7 @@ class SeatClient:
     async def _open(self) -> None:
         # permessage-deflate off: it triples CPU per frame for short JSON (DESIGN §3).
         ws = await websockets.connect(self.url, compression=None, max_size=2**20)
-        hello = {"type": "hello", "token": self._token, "last_seq": self.last_seq}
+        hello = {"type": "hello", "token": self._token, "last_seq": self.last_seq, "bundle": True}
         await ws.send(json.dumps(hello))
         try:
             first = json.loads(await ws.recv())
@@ -400,7 +400,9 @@ class SeatClient:
     async def _read_until_closed(self) -> None:
         try:
             async for raw in self._ws:
-                self._dispatch(json.loads(raw))
+                message = json.loads(raw)  # a frame, or a bundle of them (hello.bundle)
+                for frame in message if isinstance(message, list) else (message,):
+                    self._dispatch(frame)
         except websockets.ConnectionClosed:
             pass
         self._connected.clear()

@@ -22,11 +22,11 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
-from relay.core import Exercise, Phase, RuleViolation, visible_to
+from relay.core import Exercise, Phase, ShuttleError, visible_to
 from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.journal import (
@@ -39,14 +39,21 @@ from relay.journal import (
 )
 from relay.replay import first_mismatch, rebuild
 from relay.rng import seeded_streams
-from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord
+from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord, StoreError
 from schemas.scenario import Scenario
 
-__all__ = ["Close", "ExerciseClock", "ExerciseHub", "LiveExercise", "Subscriber", "hash_token"]
+__all__ = [
+    "Applied",
+    "Close",
+    "Outgoing",
+    "ExerciseClock",
+    "ExerciseHub",
+    "LiveExercise",
+    "Subscriber",
+    "hash_token",
+]
 
 log = logging.getLogger("shuttle.live")
-
-_T = TypeVar("_T")
 
 
 def hash_token(token: str) -> str:
@@ -100,19 +107,35 @@ class Close:
     reason: str
 
 
+Outgoing = str | list[str] | Close
+"""What a subscriber's queue holds: a frame, the frames of one commit, or the end."""
+
+
 @dataclass(eq=False)
 class Subscriber:
     """One connected seat: frames to send, in order, possibly ending with a :class:`Close`."""
 
     seat: str
     role: str
-    queue: asyncio.Queue[str | Close] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[Outgoing] = field(default_factory=asyncio.Queue)
 
-    def event_frame(self, entry: Entry, data_json: str) -> str:
-        return (
-            f'{{"type":"event","seq":{entry.seq},"at":{dumps(entry.at)},'
-            f'"event":{dumps(entry.type)},"data":{data_json}}}'
-        )
+
+def event_frame(entry: Entry) -> str:
+    """The ``event`` frame of a journal entry (the same text for every seat that sees it)."""
+    data_json = entry.data_json if entry.data_json is not None else dumps(entry.data)
+    return (
+        f'{{"type":"event","seq":{entry.seq},"at":{dumps(entry.at)},'
+        f'"event":{dumps(entry.type)},"data":{data_json}}}'
+    )
+
+
+@dataclass(slots=True)
+class Applied:
+    """A command once durable: the journal's last seq then and, for a submit, its note."""
+
+    seq: int = 0
+    note: int | None = None
+    fresh: bool = True  # False: a repeated submit, answered with the note it made before
 
 
 class LiveExercise:
@@ -138,6 +161,8 @@ class LiveExercise:
         self._wake = asyncio.Event()
         self._timer: asyncio.Task[None] | None = None
         self._status = core.phase.value
+        self._inbox: list[tuple[cmd.Command, asyncio.Future[Applied]]] = []
+        self._stepper: asyncio.Task[None] | None = None
 
     @property
     def id(self) -> str:
@@ -148,40 +173,73 @@ class LiveExercise:
 
     # ------------------------------------------------------------------ inputs
 
-    async def command(self, command: cmd.Command) -> list[ev.Event]:
-        """Apply a seat's command; returns its events once durable. Raises RuleViolation."""
-        return await _to_completion(self._command(command))
+    def enqueue(self, command: cmd.Command) -> asyncio.Future[Applied]:
+        """Queue a seat's command for the exercise's next step.
 
-    async def _command(self, command: cmd.Command) -> list[ev.Event]:
-        async with self.lock:
-            return await self._apply(command)
+        The future resolves once the command's events are durable, or raises its refusal
+        (:class:`~relay.core.ShuttleError`) or the store's error. Commands queued while a step
+        is being committed are applied together in the next one: each by itself, in arrival
+        order, at the clock's time, exactly as one at a time, but with one commit and one
+        message per seat for them all. The step runs to its end even if the caller leaves.
+        """
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Applied] = loop.create_future()
+        done.add_done_callback(_retrieve)
+        self._inbox.append((command, done))
+        if self._stepper is None:
+            self._stepper = loop.create_task(self._run_steps(), name=f"steps-{self.id}")
+        return done
 
-    async def submit_once(self, command: cmd.Submit) -> tuple[int, bool]:
-        """Submit a note idempotently: ``(note id, fresh)``; a repeat is acknowledged again."""
-        return await _to_completion(self._submit_once(command))
+    async def command(self, command: cmd.Command) -> Applied:
+        """Apply a seat's command and wait until it is durable; raises its refusal."""
+        return await asyncio.shield(self.enqueue(command))
 
-    async def _submit_once(self, command: cmd.Submit) -> tuple[int, bool]:
-        async with self.lock:
-            known = self.core.note_for_client(command.by, command.client_id)
-            if known is not None:
-                return known, False
-            await self._apply(command)
-        note = self.core.note_for_client(command.by, command.client_id)
-        assert note is not None
-        return note, True
-
-    async def _apply(self, command: cmd.Command) -> list[ev.Event]:
-        error: RuleViolation | None = None
+    async def _run_steps(self) -> None:
         try:
-            self.core.handle(command, self.now())
-        except RuleViolation as refused:
-            error = refused
-        # Timers that fired on the way to now stand even when the command was refused.
-        events = await self._commit()
+            while self._inbox:
+                async with self.lock:
+                    inputs, self._inbox = self._inbox, []
+                    await self._step(inputs)
+        finally:
+            self._stepper = None
+            for _, done in self._inbox:  # only if cancelled (shutdown): nothing will apply them
+                _settle(done, StoreError("the relay is shutting down; send it again"))
+            self._inbox = []
+
+    async def _step(self, inputs: list[tuple[cmd.Command, asyncio.Future[Applied]]]) -> None:
+        outcomes = [self._apply(command) for command, _ in inputs]
+        try:
+            # Timers that fired on the way to now stand even when a command was refused.
+            await self._commit()
+        except Exception as error:  # nothing of this step is durable: every input hears it
+            for _, done in inputs:
+                _settle(done, error)
+            return
         self._wake.set()
-        if error is not None:
-            raise error
-        return events
+        seq = self.core.last_seq
+        for (_, done), outcome in zip(inputs, outcomes, strict=True):
+            if isinstance(outcome, Applied):
+                outcome.seq = seq
+            _settle(done, outcome)
+
+    def _apply(self, command: cmd.Command) -> Applied | Exception:
+        """Apply one command to the core (not yet durable); a refusal is returned, not raised.
+
+        A note is submitted once per client id: a repeat is answered with the note it made.
+        """
+        try:
+            if isinstance(command, cmd.Submit):
+                known = self.core.note_for_client(command.by, command.client_id)
+                if known is not None:
+                    return Applied(note=known, fresh=False)
+            self.core.handle(command, self.now())
+            if isinstance(command, cmd.Submit):
+                return Applied(note=self.core.note_for_client(command.by, command.client_id))
+            return Applied()
+        except Exception as refused:  # a rule broken (ShuttleError), or a bug: this input only
+            if not isinstance(refused, ShuttleError):
+                log.exception("exercise %s: %r failed", self.id, command)
+            return refused
 
     def now(self) -> float:
         """Exercise time for the next input: the clock, never behind what the core has seen.
@@ -203,7 +261,7 @@ class LiveExercise:
         if not events:
             return events
         wall = self.clock.wall()
-        entries = [to_entry(event, wall) for event in events]
+        entries = [to_entry(event, wall, encode=True) for event in events]
         try:
             await self.store.append(self.id, entries)
         except Exception:
@@ -215,20 +273,27 @@ class LiveExercise:
             raise
         self.entries.extend(entries)
         _keep_out_of_full_collections(len(entries))
-        for event, entry in zip(events, entries, strict=True):
+        for event in events:
             self.clock.follow(event, wall)
-            self._publish(event, entry)
+        self._publish(events, entries)
         if self.core.phase.value != self._status:
             self._status = self.core.phase.value
             await self.store.set_status(self.id, self._status)
         return events
 
-    def _publish(self, event: ev.Event, entry: Entry) -> None:
-        data_json: str | None = None
+    def _publish(self, events: list[ev.Event], entries: list[Entry]) -> None:
+        """Queue each subscriber the frames of the events it may see: one item per commit."""
+        texts: list[str | None] = [None] * len(entries)  # each frame built once, if seen
         for sub in self.subscribers:
-            if visible_to(sub.seat, sub.role, event):
-                data_json = data_json or dumps(entry.data)
-                sub.queue.put_nowait(sub.event_frame(entry, data_json))
+            frames = []
+            for i, event in enumerate(events):
+                if visible_to(sub.seat, sub.role, event):
+                    text = texts[i]
+                    if text is None:
+                        text = texts[i] = event_frame(entries[i])
+                    frames.append(text)
+            if frames:
+                sub.queue.put_nowait(frames)
 
     # ------------------------------------------------------------------ readers
 
@@ -241,7 +306,7 @@ class LiveExercise:
         sub = Subscriber(seat, role)
         async with self.lock:
             for entry in self.visible(seat, role, after_seq):
-                sub.queue.put_nowait(sub.event_frame(entry, dumps(entry.data)))
+                sub.queue.put_nowait(event_frame(entry))
             self.subscribers.add(sub)
             return sub, self.core.last_seq
 
@@ -441,21 +506,18 @@ class ExerciseHub:
         self._live.clear()
 
 
-async def _to_completion(step: Coroutine[Any, Any, _T]) -> _T:
-    """Run an input step to its end even if the caller is cancelled (a seat disconnecting).
-
-    A step drains the core's events, appends them and publishes them; cut off half-way, the
-    core would be ahead of the journal and every later append would conflict. The caller may
-    leave; the step finishes, and releases the lock, on its own.
-    """
-    task = asyncio.ensure_future(step)
-    task.add_done_callback(_retrieve)
-    return await asyncio.shield(task)
+def _retrieve(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled():
+        done.exception()  # its caller left: the error (a refusal) is nobody's to see
 
 
-def _retrieve(task: asyncio.Future[Any]) -> None:
-    if not task.cancelled():
-        task.exception()  # its caller left: the error (a refusal) is nobody's to see
+def _settle(done: asyncio.Future[Applied], outcome: Applied | BaseException) -> None:
+    if done.done():
+        return
+    if isinstance(outcome, BaseException):
+        done.set_exception(outcome)
+    else:
+        done.set_result(outcome)
 
 
 def _check_dedupe_keys(entries: list[Entry]) -> None:

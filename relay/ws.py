@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from relay.core import ShuttleError
 from relay.core import commands as cmd
 from relay.journal import dumps
-from relay.live import Close, ExerciseHub, LiveExercise, Subscriber
+from relay.live import Applied, Close, ExerciseHub, LiveExercise, Outgoing, Subscriber
 from relay.settings import Settings
 from relay.store import StoreError
 from relay.views import scenario_view
@@ -45,6 +45,12 @@ log = logging.getLogger("shuttle.ws")
 POLICY_VIOLATION = 1008
 MESSAGE_TOO_BIG = 1009
 INTERNAL_ERROR = 1011
+
+# Commands one connection may have waiting to be committed before its reader pauses.
+_IN_FLIGHT = 32
+# A bundle of frames (hello.bundle) stops growing past this much text (at most 4 bytes a
+# character: well inside the 1 MiB a client takes by default), plus the frame that crossed it.
+_BUNDLE_CHARS = 128 * 1024
 
 _COMMANDS: dict[str, type[cmd.Command]] = {
     "submit": cmd.Submit,
@@ -177,6 +183,7 @@ class Connection:
     live: LiveExercise
     sub: Subscriber
     gate: SeatGate
+    bundle: bool = False  # the client takes several frames per message (hello.bundle)
     strikes: int = 0
 
     @property
@@ -262,7 +269,7 @@ async def _join(
         sub, last_seq = await live.subscribe(seat.seat, seat.role, hello.last_seq)
         try:
             await websocket.send_text(dumps(_welcome(live, sub, hello, last_seq)))
-            await _stream(Connection(websocket, live, sub, gate))
+            await _stream(Connection(websocket, live, sub, gate, hello.bundle))
         finally:
             live.unsubscribe(sub)
     finally:
@@ -285,13 +292,14 @@ def _welcome(
         # Everything after resumed_after is queued, unless the client claims to have seen
         # more than this journal holds: then it must start again from 0 (docs/protocol.md).
         "resume_complete": hello.last_seq <= last_seq,
+        "bundle": hello.bundle,
         "scenario": scenario_view(live.core, sub.seat, sub.role),
     }
 
 
 async def _stream(conn: Connection) -> None:
     """Run the reader and the writer until the peer leaves or one side closes the socket."""
-    writer = asyncio.create_task(_write(conn.websocket, conn.sub))
+    writer = asyncio.create_task(_write(conn.websocket, conn.sub.queue, conn.bundle))
     reader = asyncio.create_task(_read(conn))
     try:
         done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
@@ -316,34 +324,103 @@ async def _hello(websocket: WebSocket, max_bytes: int) -> wire.Hello:
     raise FrameRefused(error_frame(frame_id, "expected_hello", "the first frame must be hello"))
 
 
-async def _write(websocket: WebSocket, sub: Subscriber) -> None:
+async def _write(websocket: WebSocket, queue: asyncio.Queue[Outgoing], bundle: bool) -> None:
+    """Send the seat's stream in order; with ``bundle``, whatever is queued as one message.
+
+    A bundle is a JSON array of the frames queued when the writer gets its turn (the events
+    of a commit and the answers that follow them), up to ``_BUNDLE_CHARS`` of text: one send
+    instead of one per frame, and nothing waits for company.
+    """
     while True:
-        frame = await sub.queue.get()
-        if isinstance(frame, Close):
-            await websocket.close(frame.code, frame.reason)
+        item = await queue.get()
+        if bundle:
+            await asyncio.sleep(0)  # one turn: the answers to this commit's commands join it
+        frames, close = _take(item, queue, _BUNDLE_CHARS if bundle else 0)
+        if bundle and len(frames) > 1:
+            await websocket.send_text(f"[{','.join(frames)}]")
+        else:
+            for frame in frames:
+                await websocket.send_text(frame)
+        if close is not None:
+            await websocket.close(close.code, close.reason)
             return
-        await websocket.send_text(frame)
+
+
+def _take(
+    item: Outgoing, queue: asyncio.Queue[Outgoing], limit: int
+) -> tuple[list[str], Close | None]:
+    """``item``'s frames and, until ``limit`` characters are reached, those queued after it."""
+    frames: list[str] = []
+    size = 0
+    while True:
+        if isinstance(item, Close):
+            return frames, item
+        if isinstance(item, str):
+            frames.append(item)
+            size += len(item)
+        else:
+            frames += item
+            size += sum(map(len, item))
+        if size >= limit or queue.empty():
+            return frames, None
+        item = queue.get_nowait()
 
 
 async def _read(conn: Connection) -> bool:
-    """Answer frames until the peer leaves (``False``) or a close is queued (``True``)."""
-    queue = conn.sub.queue
+    """Read frames until the peer leaves (``False``) or a close is queued (``True``).
+
+    Commands are not awaited here: each goes to the exercise's inbox at once, so a client may
+    have up to ``_IN_FLIGHT`` of them being committed, and the answerer puts the answers on
+    the seat's queue in the order the frames came (each after the events its command made).
+    """
+    answers: asyncio.Queue[_Answer] = asyncio.Queue(_IN_FLIGHT)
+    answerer = asyncio.create_task(_answer_in_order(conn.sub.queue, answers))
+    try:
+        while True:
+            try:
+                raw = await _receive_text(conn.websocket, conn.gate.settings.max_frame_bytes)
+                _check_rate(conn)
+                if raw is None:
+                    raise FrameRefused(
+                        error_frame(None, "bad_frame", "binary frames are not accepted")
+                    )
+                frame, frame_id = parse_frame(raw)
+            except WebSocketDisconnect:
+                return False
+            except FrameRefused as refused:
+                await answers.put(refused.frame)
+                if refused.close is not None:
+                    await answers.put(refused.close)
+                    await answerer
+                    return True
+                continue
+            await answers.put(_start(conn.live, conn.sub.seat, frame, frame_id))
+    finally:
+        answerer.cancel()
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A command in the exercise's inbox, and how to answer it once it is durable."""
+
+    live: LiveExercise
+    frame_id: str | None
+    command: cmd.Command
+    done: asyncio.Future[Applied]
+
+
+_Answer = str | Close | _Pending
+
+
+async def _answer_in_order(queue: asyncio.Queue[Outgoing], answers: asyncio.Queue[_Answer]) -> None:
     while True:
-        try:
-            raw = await _receive_text(conn.websocket, conn.gate.settings.max_frame_bytes)
-            _check_rate(conn)
-            if raw is None:
-                raise FrameRefused(error_frame(None, "bad_frame", "binary frames are not accepted"))
-            frame, frame_id = parse_frame(raw)
-        except WebSocketDisconnect:
-            return False
-        except FrameRefused as refused:
-            queue.put_nowait(refused.frame)
-            if refused.close is not None:
-                queue.put_nowait(refused.close)
-                return True
+        answer = await answers.get()
+        if isinstance(answer, _Pending):
+            queue.put_nowait(await _reply(answer))
             continue
-        queue.put_nowait(await _answer(conn.live, conn.sub.seat, frame, frame_id))
+        queue.put_nowait(answer)
+        if isinstance(answer, Close):
+            return
 
 
 def _check_rate(conn: Connection) -> None:
@@ -360,37 +437,47 @@ def _check_rate(conn: Connection) -> None:
     raise FrameRefused(error_frame(None, "rate_limited", message), close)
 
 
-async def _answer(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> str:
+def _start(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> _Answer:
+    """Answer a frame at once, or queue its command and return what will answer it."""
     if isinstance(frame, wire.Ping):
         return dumps({"type": "pong", "id": frame_id, "now": live.clock.now()})
     if isinstance(frame, wire.Hello):
         return error_frame(frame_id, "already_joined", "hello is sent once per connection")
     try:
-        return await _apply(live, seat, frame, frame_id)
-    except ShuttleError as refused:  # a rule broken, or (never expected) our own misuse
+        command = _command(seat, frame)
+    except ShuttleError as refused:
         return error_frame(frame_id, refused.code, str(refused))
-    except StoreError as error:  # nothing was acknowledged; the client may resend
-        log.warning("exercise %s: the journal refused a write: %s", live.id, error)
-        return error_frame(frame_id, "unavailable", "the journal is unavailable; send it again")
+    return _Pending(live, frame_id, command, live.enqueue(command))
 
 
-async def _apply(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> str:
+def _command(seat: str, frame: Any) -> cmd.Command:
     if isinstance(frame, wire.Control):
-        await live.command(cmd.CONTROLS[frame.action](by=seat))
-        return dumps({"type": "ack", "id": frame_id, "seq": live.core.last_seq})
+        return cmd.CONTROLS[frame.action](by=seat)
     fields = frame.model_dump(exclude={"type", "id"})
-    command = _COMMANDS[frame.type](by=seat, **fields)
-    if not isinstance(command, cmd.Submit):
-        await live.command(command)
-        return dumps({"type": "ack", "id": frame_id, "seq": live.core.last_seq})
-    note, fresh = await live.submit_once(command)
+    return _COMMANDS[frame.type](by=seat, **fields)
+
+
+async def _reply(pending: _Pending) -> str:
+    try:
+        applied = await pending.done
+    except ShuttleError as refused:  # a rule broken, or (never expected) our own misuse
+        return error_frame(pending.frame_id, refused.code, str(refused))
+    except StoreError as error:  # nothing was acknowledged; the client may resend
+        log.warning("exercise %s: the journal refused a write: %s", pending.live.id, error)
+        return error_frame(
+            pending.frame_id, "unavailable", "the journal is unavailable; send it again"
+        )
+    except Exception:  # a bug in applying it: logged by the exercise; the client hears of it
+        return error_frame(pending.frame_id, "internal", "the relay could not apply this frame")
+    if not isinstance(pending.command, cmd.Submit):
+        return dumps({"type": "ack", "id": pending.frame_id, "seq": applied.seq})
     return dumps(
         {
             "type": "ack",
-            "id": frame_id,
-            "client_id": command.client_id,
-            "note": note,
-            "duplicate": not fresh,
-            "seq": live.core.last_seq,
+            "id": pending.frame_id,
+            "client_id": pending.command.client_id,
+            "note": applied.note,
+            "duplicate": not applied.fresh,
+            "seq": applied.seq,
         }
     )

@@ -55,6 +55,13 @@ class Hello(_Frame):
         default=PROTOCOL_VERSION,
         description="protocol version; another is refused (unsupported_version, close 1008)",
     )
+    bundle: bool = Field(
+        default=False,
+        description=(
+            "the client accepts several server frames in one websocket message, as a JSON "
+            "array of frames in stream order"
+        ),
+    )
 
 
 class Submit(_Frame):

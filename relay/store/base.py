@@ -62,9 +62,12 @@ class DuplicateKey(StoreError):
         self.key = key
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entry:
-    """One journal entry as stored and exported (one JSON line).
+    """One journal entry as stored and exported (one JSON line). Never changed once made.
+
+    (Not a frozen dataclass only because a frozen one takes three times as long to build,
+    and the relay builds one per event.)
 
     ``data_json``, when given, is ``data`` already encoded as JSON by the caller (who may need
     the text anyway, e.g. for websocket frames); a store then keeps that text instead of

@@ -69,9 +69,10 @@ async def test_a_failed_append_acknowledges_nothing_and_loses_nothing() -> None:
     note = cmd.Submit(by="iran", client_id="n1", kind="statement", text="hello")
     store.fail = 1
     with pytest.raises(StoreError):
-        await live.submit_once(note)
+        await live.command(note)
     # the core did not run ahead of the journal: the retry is a fresh, stored note
-    number, fresh = await live.submit_once(note)
+    applied = await live.command(note)
+    number, fresh = applied.note, applied.fresh
     assert (number, fresh) == (1, True)
     stored = await store.read(live.id)
     assert [e.type for e in stored].count("note.submitted") == 1

@@ -136,18 +136,19 @@ async def test_a_step_whose_caller_is_cancelled_still_commits_and_publishes() ->
     store.gate.clear()
     store.waiting.clear()
     note = cmd.Submit(by="iran", client_id="n1", kind="statement", text="hello")
-    caller = asyncio.create_task(live.submit_once(note))
+    caller = asyncio.create_task(live.command(note))
     await store.waiting.wait()
     caller.cancel()  # the seat disconnected while its note was being committed
     store.gate.set()
     with pytest.raises(asyncio.CancelledError):
         await caller
-    number, fresh = await live.submit_once(note)  # resent after the reconnection
+    applied = await live.command(note)
+    number, fresh = applied.note, applied.fresh  # resent after the reconnection
     assert (number, fresh) == (1, False)
-    again = await live.submit_once(
+    again = await live.command(
         cmd.Submit(by="iran", client_id="n2", kind="statement", text="next")
     )
-    assert again == (2, True)
+    assert (again.note, again.fresh) == (2, True)
     stored = await store.read(live.id)
     assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
     assert stored == live.entries and verify(stored) is None
