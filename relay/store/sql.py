@@ -3,9 +3,15 @@
 Design, and why:
 
 * **One worker thread, synchronous SQLAlchemy.** Every database call runs on a single
-  ``ThreadPoolExecutor(max_workers=1)``, so the event loop never blocks and the database sees
-  one writer per process (SQLite allows only one anyway). Async drivers hop threads per call
-  and were measured slower.
+  ``ThreadPoolExecutor(max_workers=1)``, so the event loop never waits on the network or a
+  disk, and the database sees one writer per process (SQLite allows only one anyway). Async
+  drivers hop threads per call and were measured slower.
+* **Except a SQLite file's journal appends.** There a group commit is written on the event
+  loop's own thread: in WAL mode with ``synchronous=NORMAL`` a commit is a write into the
+  page cache (tens of microseconds), less than the hop to the worker and back costs, and the
+  hop was half of a note's latency (docs/performance.md). What can take long is moved off
+  the loop instead: the writing connection never checkpoints; the worker runs a PASSIVE
+  checkpoint every ``_CHECKPOINT_ROWS`` rows, beside the writer.
 * **Core, not ORM.** The tables are declared with SQLModel (one place for the schema), but
   journal rows go in as plain tuples through the driver's own ``executemany``
   (``exec_driver_sql``) and come out with Core selects; the ORM's unit of work costs about
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -89,7 +96,10 @@ SCHEMA_VERSION = 1
 """Bumped whenever the tables change; a database written by newer code is refused."""
 
 _T = TypeVar("_T")
+log = logging.getLogger("shuttle.store")
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_CHECKPOINT_ROWS = 5_000
+"""Journal rows an inline SQLite writer commits between two WAL checkpoints (~2-4 MB)."""
 _SQLITE_PRAGMAS = (
     "busy_timeout=5000",  # first, so the pragmas below wait for a lock instead of failing
     "journal_mode=WAL",
@@ -434,6 +444,11 @@ class SqlStore(JournalStore):
         # event-loop state
         self._pending: list[_Request] = []
         self._writer: asyncio.Task[None] | None = None
+        # SQLite files: groups are written on the event loop's thread (see the module notes)
+        self._inline = False
+        self._rows_since_checkpoint = 0
+        self._checkpointing = False
+        self._checkpoints = 0
 
     def __repr__(self) -> str:
         shown = self._url.render_as_string(hide_password=True)
@@ -448,6 +463,11 @@ class SqlStore(JournalStore):
     def commit_count(self) -> int:
         """How many append transactions were committed; fewer than appends means grouping."""
         return self._commits
+
+    @property
+    def checkpoint_count(self) -> int:
+        """WAL checkpoints run beside an inline SQLite writer (0 for other databases)."""
+        return self._checkpoints
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -491,6 +511,7 @@ class SqlStore(JournalStore):
             _sqlite_engine(url) if _is_sqlite(url) else _postgres_engine(url, self._schema)
         )
         self._insert_sql = _journal_insert_sql(self._engine.dialect.paramstyle)
+        self._inline = _is_sqlite(url) and not _sqlite_in_memory(url)
         with self._connect(write=True) as conn, conn.begin():
             self._prepare_schema(conn)
 
@@ -527,6 +548,9 @@ class SqlStore(JournalStore):
             if self._engine is None:
                 raise StoreError(f"{self!r} is not open")
             conn = self._engine.connect().execution_options(shuttle_write=True)
+            if self._inline:
+                conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+                conn.commit()
             self._write_conn = conn
         try:
             with conn.begin():
@@ -715,7 +739,11 @@ class SqlStore(JournalStore):
         loop = asyncio.get_running_loop()
         batches = [request.batch for request in group]
         try:
-            outcomes = await loop.run_in_executor(self._executor, self._write_group, batches)
+            if self._inline:
+                outcomes = self._write_group(batches)
+                self._after_inline_group(sum(len(batch.rows) for batch in batches))
+            else:
+                outcomes = await loop.run_in_executor(self._executor, self._write_group, batches)
         except asyncio.CancelledError:
             for request in group:
                 request.future.cancel()
@@ -724,6 +752,40 @@ class SqlStore(JournalStore):
             outcomes = [_database_failure(exc) for _ in group]
         for request, outcome in zip(group, outcomes, strict=True):
             _settle(request.future, outcome)
+
+    def _after_inline_group(self, rows: int) -> None:
+        """Every ``_CHECKPOINT_ROWS`` rows, checkpoint the WAL on the worker thread.
+
+        The inline writer's connection never checkpoints (``wal_autocheckpoint=0``): a
+        checkpoint copies the WAL into the database and fsyncs, which can take tens of
+        milliseconds, and would stall every exercise's event loop. A PASSIVE checkpoint
+        from another connection runs beside the writer and keeps the WAL from growing.
+        """
+        self._rows_since_checkpoint += rows
+        if self._rows_since_checkpoint < _CHECKPOINT_ROWS or self._checkpointing:
+            return
+        assert self._executor is not None
+        self._rows_since_checkpoint = 0
+        self._checkpointing = True
+        done = asyncio.get_running_loop().run_in_executor(self._executor, self._checkpoint_sync)
+        done.add_done_callback(self._checkpointed)
+
+    def _checkpoint_sync(self) -> None:
+        assert self._engine is not None
+        raw = self._engine.raw_connection()  # autocommit (isolation_level None): no BEGIN
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            raw.close()
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        self._checkpointing = False
+        if done.cancelled():
+            return
+        if done.exception() is not None:
+            log.warning("%r: WAL checkpoint failed: %s", self, done.exception())
+        else:
+            self._checkpoints += 1
 
     def _write_group(self, batches: list[_Batch]) -> list[BaseException | None]:
         """Worker: write every batch in one transaction; each batch succeeds or fails alone.

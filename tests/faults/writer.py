@@ -21,6 +21,12 @@ from relay.store import Entry, ExerciseRecord, SqlStore
 EXERCISES = ("ex-000000000a", "ex-000000000b", "ex-000000000c")
 
 
+def say(line: str) -> None:
+    """One whole line in one write: a kill can come between ``print``'s text and newline."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 async def append_forever(store: SqlStore, exercise: str, rng: random.Random) -> None:
     if await store.get_exercise(exercise) is None:
         record = ExerciseRecord(exercise, {}, seed=0, speed=1.0, created_wall=0.0)
@@ -40,7 +46,7 @@ async def append_forever(store: SqlStore, exercise: str, rng: random.Random) -> 
         ]
         await store.append(exercise, batch)
         seq = batch[-1].seq
-        print(f"acked {exercise} {seq}", flush=True)
+        say(f"acked {exercise} {seq}")
 
 
 async def write(url: str, seed: int) -> None:
@@ -59,9 +65,9 @@ def main() -> None:
                 asyncio.run(write(url, n))
             finally:
                 os._exit(1)
-        print(f"child {pid}", flush=True)
+        say(f"child {pid}")
         os.waitpid(pid, 0)
-        print(f"reaped {pid}", flush=True)
+        say(f"reaped {pid}")
 
 
 if __name__ == "__main__":
