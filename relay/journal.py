@@ -65,7 +65,7 @@ def to_entry(event: ev.Event, wall: float | None = None, *, encode: bool = False
     journal files are always written by :func:`dumps` from the decoded data.
     """
     dedupe = None
-    if isinstance(event, ev.NoteSubmitted):
+    if type(event) is ev.NoteSubmitted:
         dedupe = f"{event.by}:{event.client_id}"
     data = event.to_data()
     return Entry(

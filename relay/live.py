@@ -93,9 +93,10 @@ class ExerciseClock:
 
     def follow(self, event: ev.Event, wall: float | None) -> None:
         """Track the lifecycle: run from a start/resume, freeze on a pause or the end."""
-        if isinstance(event, ev.ExerciseStarted | ev.ExerciseResumed):
+        kind = type(event)
+        if kind is ev.ExerciseStarted or kind is ev.ExerciseResumed:
             self.run_from(event.at, wall if wall is not None else self.wall())
-        elif isinstance(event, ev.ExercisePaused | ev.ExerciseEnded):
+        elif kind is ev.ExercisePaused or kind is ev.ExerciseEnded:
             self.freeze(event.at)
 
 
@@ -121,12 +122,19 @@ class Subscriber:
 
 
 def event_frame(entry: Entry) -> str:
-    """The ``event`` frame of a journal entry (the same text for every seat that sees it)."""
+    """The ``event`` frame of a journal entry (the same text for every seat that sees it).
+
+    Built from the entry's own JSON text; ``at`` is a finite number, whose ``repr`` is what
+    the JSON encoder writes.
+    """
     data_json = entry.data_json if entry.data_json is not None else dumps(entry.data)
+    event = _QUOTED_TYPES.get(entry.type) or dumps(entry.type)
     return (
-        f'{{"type":"event","seq":{entry.seq},"at":{dumps(entry.at)},'
-        f'"event":{dumps(entry.type)},"data":{data_json}}}'
+        f'{{"type":"event","seq":{entry.seq},"at":{entry.at!r},"event":{event},"data":{data_json}}}'
     )
+
+
+_QUOTED_TYPES = {name: dumps(name) for name in ev.EVENT_TYPES}
 
 
 @dataclass(slots=True)
