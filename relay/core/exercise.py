@@ -818,7 +818,9 @@ class Exercise:
         condition: the next pass would meet the state this one's mediator already looked at
         (no note waits in the room, and what is for the room was handed out or waits for the
         next pouch), so it would decide nothing either. Only the conditions of held notes can
-        change behind the mediator's back (a hand-over or delivery earlier in the pass).
+        change behind the mediator's back (a hand-over or delivery earlier in the pass). A
+        pass that leaves the mediator travelling, with no note waiting on a condition, ends it
+        too: without a room, the next pass has nothing to hand over, deliver or decide.
         """
         while self.phase is _RUNNING:
             before = self._seq
@@ -839,6 +841,8 @@ class Exercise:
                     return
             if self._seq == before:
                 return
+            if not self._conditional and not isinstance(self.location, str):
+                return  # on the road: nothing follows until the arrival
 
     def _hand_over(self, room: str) -> None:
         waiting, self._waiting[room] = self._waiting[room], []
