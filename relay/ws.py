@@ -186,6 +186,7 @@ class Connection:
     gate: SeatGate
     bundle: bool = False  # the client takes several frames per message (hello.bundle)
     strikes: int = 0
+    unanswered: int = 0  # commands read and not yet answered
 
     @property
     def key(self) -> tuple[str, str]:
@@ -300,7 +301,7 @@ def _welcome(
 
 async def _stream(conn: Connection) -> None:
     """Run the reader and the writer until the peer leaves or one side closes the socket."""
-    writer = asyncio.create_task(_write(conn.websocket, conn.sub.queue, conn.bundle))
+    writer = asyncio.create_task(_write(conn))
     reader = asyncio.create_task(_read(conn))
     try:
         done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
@@ -325,17 +326,20 @@ async def _hello(websocket: WebSocket, max_bytes: int) -> wire.Hello:
     raise FrameRefused(error_frame(frame_id, "expected_hello", "the first frame must be hello"))
 
 
-async def _write(websocket: WebSocket, queue: asyncio.Queue[Outgoing], bundle: bool) -> None:
+async def _write(conn: Connection) -> None:
     """Send the seat's stream in order; with ``bundle``, whatever is queued as one message.
 
     A bundle is a JSON array of the frames queued when the writer gets its turn (the events
     of a commit and the answers that follow them), up to ``_BUNDLE_CHARS`` of text: one send
-    instead of one per frame, and nothing waits for company.
+    instead of one per frame. Nothing waits for company, except that a seat with commands
+    still unanswered waits one turn of the loop: their answers are settled with the commit
+    whose events woke the writer, and join them.
     """
+    websocket, queue, bundle = conn.websocket, conn.sub.queue, conn.bundle
     while True:
         item = await queue.get()
-        if bundle:
-            await asyncio.sleep(0)  # one turn: the answers to this commit's commands join it
+        if bundle and conn.unanswered:
+            await asyncio.sleep(0)
         frames, close = _take(item, queue, _BUNDLE_CHARS if bundle else 0)
         if bundle and len(frames) > 1:
             await websocket.send_text(f"[{','.join(frames)}]")
@@ -375,7 +379,7 @@ async def _read(conn: Connection) -> bool:
     the seat's queue in the order the frames came (each after the events its command made).
     """
     answers: asyncio.Queue[_Answer] = asyncio.Queue(_IN_FLIGHT)
-    answerer = asyncio.create_task(_answer_in_order(conn.sub.queue, answers))
+    answerer = asyncio.create_task(_answer_in_order(conn, answers))
     try:
         while True:
             try:
@@ -395,7 +399,10 @@ async def _read(conn: Connection) -> bool:
                     await answerer
                     return True
                 continue
-            await answers.put(_start(conn.live, conn.sub.seat, frame, frame_id))
+            answer = _start(conn.live, conn.sub.seat, frame, frame_id)
+            if isinstance(answer, _Pending):
+                conn.unanswered += 1
+            await answers.put(answer)
     finally:
         answerer.cancel()
 
@@ -413,11 +420,13 @@ class _Pending:
 _Answer = str | Close | _Pending
 
 
-async def _answer_in_order(queue: asyncio.Queue[Outgoing], answers: asyncio.Queue[_Answer]) -> None:
+async def _answer_in_order(conn: Connection, answers: asyncio.Queue[_Answer]) -> None:
+    queue = conn.sub.queue
     while True:
         answer = await answers.get()
         if isinstance(answer, _Pending):
             queue.put_nowait(await _reply(answer))
+            conn.unanswered -= 1
             continue
         queue.put_nowait(answer)
         if isinstance(answer, Close):

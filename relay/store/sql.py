@@ -11,7 +11,7 @@ Design, and why:
   page cache (tens of microseconds), less than the hop to the worker and back costs, and the
   hop was half of a note's latency (docs/performance.md). What can take long is moved off
   the loop instead: the writing connection never checkpoints; the worker runs a PASSIVE
-  checkpoint every ``_CHECKPOINT_ROWS`` rows, beside the writer.
+  checkpoint when appends pause (``CHECKPOINT_IDLE_S``) or after ``CHECKPOINT_ROWS`` rows.
 * **Core, not ORM.** The tables are declared with SQLModel (one place for the schema), but
   journal rows go in as plain tuples through the driver's own ``executemany``
   (``exec_driver_sql``) and come out with Core selects; the ORM's unit of work costs about
@@ -98,8 +98,10 @@ SCHEMA_VERSION = 1
 _T = TypeVar("_T")
 log = logging.getLogger("shuttle.store")
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-_CHECKPOINT_ROWS = 5_000
-"""Journal rows an inline SQLite writer commits between two WAL checkpoints (~2-4 MB)."""
+CHECKPOINT_IDLE_S = 0.05
+"""An inline SQLite writer's WAL is checkpointed once appends pause this long..."""
+CHECKPOINT_ROWS = 100_000
+"""...or at the latest after this many journal rows (a WAL of some 50 MB)."""
 _SQLITE_PRAGMAS = (
     "busy_timeout=5000",  # first, so the pragmas below wait for a lock instead of failing
     "journal_mode=WAL",
@@ -430,7 +432,14 @@ class SqlStore(JournalStore):
     connection's ``search_path``; tests use it to isolate themselves.
     """
 
-    def __init__(self, url: str, schema: str | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        schema: str | None = None,
+        *,
+        checkpoint_idle_s: float = CHECKPOINT_IDLE_S,
+        checkpoint_rows: int = CHECKPOINT_ROWS,
+    ) -> None:
         self._url = normalise_url(url)
         self._schema = _check_schema_name(schema, self._url)
         self._engine: Engine | None = None
@@ -446,7 +455,11 @@ class SqlStore(JournalStore):
         self._writer: asyncio.Task[None] | None = None
         # SQLite files: groups are written on the event loop's thread (see the module notes)
         self._inline = False
+        self._checkpoint_idle_s = checkpoint_idle_s
+        self._checkpoint_rows = checkpoint_rows
         self._rows_since_checkpoint = 0
+        self._last_group = 0.0  # loop time of the last inline group
+        self._idle_timer: asyncio.TimerHandle | None = None
         self._checkpointing = False
         self._checkpoints = 0
 
@@ -485,6 +498,9 @@ class SqlStore(JournalStore):
         if self._executor is None:
             return
         self._closing = True
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
         try:
             if self._writer is not None:
                 await self._writer
@@ -754,17 +770,37 @@ class SqlStore(JournalStore):
             _settle(request.future, outcome)
 
     def _after_inline_group(self, rows: int) -> None:
-        """Every ``_CHECKPOINT_ROWS`` rows, checkpoint the WAL on the worker thread.
+        """Checkpoint the WAL on the worker thread once appends pause, or after many rows.
 
         The inline writer's connection never checkpoints (``wal_autocheckpoint=0``): a
-        checkpoint copies the WAL into the database and fsyncs, which can take tens of
-        milliseconds, and would stall every exercise's event loop. A PASSIVE checkpoint
-        from another connection runs beside the writer and keeps the WAL from growing.
+        checkpoint copies the WAL into the database and fsyncs it, and while it runs the
+        commits beside it slow from tens of microseconds to milliseconds. So it runs on the
+        worker, from its own connection (PASSIVE: it never blocks the writer), when appends
+        have paused for ``checkpoint_idle_s``, or after ``checkpoint_rows`` rows regardless,
+        which bounds the WAL under load that never pauses.
         """
         self._rows_since_checkpoint += rows
-        if self._rows_since_checkpoint < _CHECKPOINT_ROWS or self._checkpointing:
+        loop = asyncio.get_running_loop()
+        self._last_group = loop.time()
+        if self._rows_since_checkpoint >= self._checkpoint_rows:
+            self._checkpoint()
+        elif self._idle_timer is None:
+            self._idle_timer = loop.call_later(self._checkpoint_idle_s, self._when_idle)
+
+    def _when_idle(self) -> None:
+        self._idle_timer = None
+        if self._executor is None or not self._rows_since_checkpoint:
             return
-        assert self._executor is not None
+        loop = asyncio.get_running_loop()
+        quiet = loop.time() - self._last_group
+        if quiet >= self._checkpoint_idle_s:
+            self._checkpoint()
+        else:  # appends came meanwhile: look again once they may have paused
+            self._idle_timer = loop.call_later(self._checkpoint_idle_s - quiet, self._when_idle)
+
+    def _checkpoint(self) -> None:
+        if self._checkpointing or self._executor is None or self._closing:
+            return
         self._rows_since_checkpoint = 0
         self._checkpointing = True
         done = asyncio.get_running_loop().run_in_executor(self._executor, self._checkpoint_sync)

@@ -9,6 +9,7 @@ process crash (not a power cut, which is out of scope).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import signal
@@ -151,28 +152,46 @@ async def test_acknowledged_appends_survive_sigkill(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.asyncio
-async def test_a_long_run_checkpoints_the_wal_beside_the_writer(tmp_path: Path) -> None:
-    """Appends to a SQLite file are written on the loop's thread, whose connection never
-    checkpoints; the worker checkpoints every few thousand rows, and nothing is lost."""
-    url = f"sqlite:///{tmp_path / 'long.db'}"
-    store = SqlStore(url)
-    await store.open()
-    record = ExerciseRecord(id="long", scenario={}, seed=0, speed=1.0, created_wall=0.0)
+async def append_rows(store: SqlStore, exercise: str, rows: int) -> None:
+    record = ExerciseRecord(id=exercise, scenario={}, seed=0, speed=1.0, created_wall=0.0)
     await store.create_exercise(record, [])
-    rows = 0
-    while rows < 16_000:
+    for first in range(1, rows + 1, 100):
         batch = [
             Entry(seq=seq, at=float(seq), type="tick", data={"n": seq, "pad": "x" * 200})
-            for seq in range(rows + 1, rows + 101)
+            for seq in range(first, first + 100)
         ]
-        await store.append("long", batch)
-        rows += len(batch)
-    await store.close()  # waits for a checkpoint still running
-    assert store.checkpoint_count >= 2
+        await store.append(exercise, batch)
+
+
+async def assert_all_there(url: str, exercise: str, rows: int) -> None:
     reopened = SqlStore(url)
     await reopened.open()
     try:
-        assert [entry.seq for entry in await reopened.read("long")] == list(range(1, rows + 1))
+        assert [entry.seq for entry in await reopened.read(exercise)] == list(range(1, rows + 1))
     finally:
         await reopened.close()
+
+
+@pytest.mark.asyncio
+async def test_load_that_never_pauses_is_checkpointed_every_so_many_rows(tmp_path: Path) -> None:
+    """Appends to a SQLite file are written on the loop's thread, whose connection never
+    checkpoints; under load without a pause the worker checkpoints every N rows."""
+    url = f"sqlite:///{tmp_path / 'long.db'}"
+    store = SqlStore(url, checkpoint_idle_s=3600.0, checkpoint_rows=5_000)
+    await store.open()
+    await append_rows(store, "long", 16_000)
+    await store.close()  # waits for a checkpoint still running
+    assert store.checkpoint_count >= 2
+    await assert_all_there(url, "long", 16_000)
+
+
+@pytest.mark.asyncio
+async def test_a_pause_in_the_appends_is_used_to_checkpoint(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'idle.db'}"
+    store = SqlStore(url, checkpoint_idle_s=0.0, checkpoint_rows=10**9)
+    await store.open()
+    await append_rows(store, "idle", 300)
+    await asyncio.sleep(0)  # one turn of the loop: the idle check runs, the worker starts
+    await store.close()  # and is waited for
+    assert store.checkpoint_count >= 1  # the row limit is never reached: the pauses did it
+    await assert_all_there(url, "idle", 300)
