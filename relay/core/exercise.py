@@ -103,7 +103,7 @@ _CONTROL_EVENTS: dict[
 }
 """The event each lifecycle command other than End is journalled as (cmd.EVENT_OF agrees)."""
 
-E = TypeVar("E", bound=ev.Event)
+_E = TypeVar("_E", bound=ev.Event)
 
 
 class NoteStatus(StrEnum):
@@ -1072,7 +1072,10 @@ class Exercise:
         self._always_sitting = not self.delivery.sittings
 
     def _delay(self, rule: str, link: Link, spec: LatencySpec) -> float:
-        """A delay for ``rule`` on ``link``, drawn and recorded (a constant draws nothing)."""
+        """A delay for ``rule`` on ``link``, drawn and recorded (a constant draws nothing).
+
+        ``spec`` is that link's rule, so a constant one is worked out once per rule and link
+        until the rules change."""
         fixed = self._fixed.get((rule, link.name))
         if fixed is not None:
             return fixed
@@ -1210,9 +1213,9 @@ class Exercise:
     def _other(self, party: str) -> str:
         return self._others.get(party, self.parties[0])
 
-    def _emit(self, event: E) -> E:
+    def _emit(self, event: _E) -> _E:
         """Journal ``event``, which the caller made with ``seq=self._seq + 1`` and
-        ``at=self.now`` (keywords straight into the event class: no payload to repack)."""
+        ``at=self.now`` by calling its class directly (no payload dict to repack)."""
         self._seq = event.seq
         self._out.append(event)
         return event
