@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import multiprocessing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
@@ -199,11 +199,10 @@ def simulate_many(
     out: list[RunSummary] = []
     if workers <= 1 or total <= 1:
         for start in range(0, total, _CHUNK):
-            with cyclic_gc_paused():  # see _run_seeds
-                for seed in seeds[start : start + _CHUNK]:
-                    out.append(_run(scenario, seed, bots, journals))
-                    if progress is not None:
-                        progress(len(out), total)
+            for run in _run_seeds(scenario, seeds[start : start + _CHUNK], bots, journals):
+                out.append(run)
+                if progress is not None:
+                    progress(len(out), total)
         return out
     # as many chunks for every worker, each of at most _CHUNK runs: the workers finish together
     per_worker = -(-total // (workers * _CHUNK))
@@ -231,7 +230,7 @@ _CHUNK = 16
 
 def _run_seeds(
     scenario: Scenario, seeds: list[int], bots: BotFactory, journals: bool
-) -> list[RunSummary]:
+) -> Iterator[RunSummary]:
     """Runs one after the other, under one pause of the cyclic GC.
 
     Each :func:`simulate` pauses it too, and on its own would turn it back on at its end, while
@@ -241,7 +240,8 @@ def _run_seeds(
     a pause lasts a few runs, so memory stays flat either way.
     """
     with cyclic_gc_paused():
-        return [_run(scenario, seed, bots, journals) for seed in seeds]
+        for seed in seeds:
+            yield _run(scenario, seed, bots, journals)
 
 
 def _run(scenario: Scenario, seed: int, bots: BotFactory, journal: bool) -> RunSummary:
@@ -273,4 +273,4 @@ def _init_worker(scenario: Scenario, bots: BotFactory, journals: bool) -> None:
 def _run_chunk(seeds: list[int]) -> list[RunSummary]:
     assert _WORKER is not None, "a study worker runs only after _init_worker"
     scenario, bots, journals = _WORKER
-    return _run_seeds(scenario, seeds, bots, journals)
+    return list(_run_seeds(scenario, seeds, bots, journals))
