@@ -378,8 +378,7 @@ async def _read(conn: Connection) -> bool:
     have up to ``_IN_FLIGHT`` of them being committed, and the answerer puts the answers on
     the seat's queue in the order the frames came (each after the events its command made).
     """
-    answers: asyncio.Queue[_Answer] = asyncio.Queue(_IN_FLIGHT)
-    answerer = asyncio.create_task(_answer_in_order(conn, answers))
+    answers = _Answers(conn)
     try:
         while True:
             try:
@@ -396,15 +395,39 @@ async def _read(conn: Connection) -> bool:
                 await answers.put(refused.frame)
                 if refused.close is not None:
                     await answers.put(refused.close)
-                    await answerer
+                    await answers.sent()
                     return True
                 continue
-            answer = _start(conn.live, conn.sub.seat, frame, frame_id)
-            if isinstance(answer, _Pending):
-                conn.unanswered += 1
-            await answers.put(answer)
+            await answers.put(_start(conn.live, conn.sub.seat, frame, frame_id))
     finally:
-        answerer.cancel()
+        answers.cancel()
+
+
+class _Answers:
+    """The connection's answers in the order of its frames, put on the seat's queue by a
+    task of their own, started with the first answer (an idle seat costs no task)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.queue: asyncio.Queue[_Answer] | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def put(self, answer: _Answer) -> None:
+        if self.queue is None:
+            self.queue = asyncio.Queue(_IN_FLIGHT)
+            self.task = asyncio.create_task(_answer_in_order(self.conn, self.queue))
+        if isinstance(answer, _Pending):
+            self.conn.unanswered += 1
+        await self.queue.put(answer)
+
+    async def sent(self) -> None:
+        """Wait until every answer, ending with a :class:`Close`, is on the seat's queue."""
+        if self.task is not None:
+            await self.task
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
 
 
 @dataclass(frozen=True, slots=True)
