@@ -20,7 +20,6 @@ from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core.exercise import FACILITATOR
 from relay.gcpause import cyclic_gc_paused
-from relay.journal import dumps, to_entry
 from relay.rng import SeededStreams, seeded_streams
 from schemas.scenario import Scenario
 
@@ -250,6 +249,10 @@ def _run(scenario: Scenario, seed: int, bots: BotFactory, journal: bool) -> RunS
     end = result.outcome
     text = None
     if journal:
+        # imported here: the journal module brings in the store (SQLAlchemy), a quarter of a
+        # second that a study without journals, or a bot importing Intent, need not pay
+        from relay.journal import dumps, to_entry
+
         text = "".join(dumps(to_entry(event).to_json()) + "\n" for event in events)
     return RunSummary(
         seed=seed,
