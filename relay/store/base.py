@@ -13,7 +13,8 @@ Invariants every backend keeps (the contract suite in ``tests/store/`` checks ea
   raises :class:`DuplicateKey` and writes nothing (idempotent note submission).
 * ``append`` returns only after the batch is durable (committed), so an acknowledgement sent
   after it is honest. Concurrent appends may be committed together (group commit).
-* no call blocks the event loop.
+* no call waits on the network or a disk flush on the event loop (``SqlStore`` writes a
+  SQLite file's appends on the loop's thread: a WAL commit without fsync).
 
 Backends are chosen by URL with :func:`relay.store.open_store`.
 """
