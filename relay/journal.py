@@ -23,6 +23,7 @@ __all__ = [
     "JournalFile",
     "JournalFormatError",
     "dumps",
+    "dumps_fast",
     "parse_journal",
     "from_entry",
     "journal_header",
@@ -59,10 +60,8 @@ def to_entry(event: ev.Event, wall: float | None = None, *, encode: bool = False
     """The journal entry of ``event``; with ``encode``, its data also as JSON text
     (``Entry.data_json``), for a caller that will store it and send it: encoded once.
 
-    That text comes from orjson, six times faster than the standard encoder on event data.
-    It decodes to the same data (core data holds no NaN, no non-string keys and no integers
-    beyond 64 bits); only a float's exponent may be spelled differently (``1e-5``), and
-    journal files are always written by :func:`dumps` from the decoded data.
+    That text comes from :func:`dumps_fast`; journal files are always written by
+    :func:`dumps` from the decoded data.
     """
     dedupe = None
     if type(event) is ev.NoteSubmitted:
@@ -75,7 +74,7 @@ def to_entry(event: ev.Event, wall: float | None = None, *, encode: bool = False
         data=data,
         wall=wall,
         dedupe_key=dedupe,
-        data_json=orjson.dumps(data).decode() if encode else None,
+        data_json=dumps_fast(data) if encode else None,
     )
 
 
@@ -90,6 +89,16 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan
 def dumps(obj: Any) -> str:
     """Compact JSON, UTF-8 as is, no NaN: the one encoding of journals and frames."""
     return _ENCODER.encode(obj)
+
+
+def dumps_fast(obj: Any) -> str:
+    """JSON from orjson, six times faster than :func:`dumps` on event data, for the hot path.
+
+    It decodes to what :func:`dumps` would give for the relay's own data (no NaN, no
+    non-string keys, no integers beyond 64 bits), and is the same text but for a float's
+    exponent, which may be spelled differently (``1e-5``).
+    """
+    return orjson.dumps(obj).decode()
 
 
 def write_journal(out: TextIO, entries: Iterable[Entry], exercise: dict[str, Any]) -> None:

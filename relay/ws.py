@@ -26,13 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from relay.core import ShuttleError
 from relay.core import commands as cmd
-from relay.journal import dumps
+from relay.journal import dumps, dumps_fast
 from relay.live import Applied, Close, ExerciseHub, LiveExercise, Outgoing, Subscriber
 from relay.settings import Settings
 from relay.store import StoreError
@@ -415,10 +414,22 @@ class _Answers:
     async def put(self, answer: _Answer) -> None:
         if self.queue is None:
             self.queue = asyncio.Queue(_IN_FLIGHT)
-            self.task = asyncio.create_task(_answer_in_order(self.conn, self.queue))
+            self.task = asyncio.create_task(self._run(self.queue))
         if isinstance(answer, _Pending):
             self.conn.unanswered += 1
         await self.queue.put(answer)
+
+    async def _run(self, answers: asyncio.Queue[_Answer]) -> None:
+        conn = self.conn
+        while True:
+            answer = await answers.get()
+            if isinstance(answer, _Pending):
+                conn.sub.queue.put_nowait(await _reply(answer))
+                conn.unanswered -= 1
+                continue
+            conn.sub.queue.put_nowait(answer)
+            if isinstance(answer, Close):
+                return
 
     async def sent(self) -> None:
         """Wait until every answer, ending with a :class:`Close`, is on the seat's queue."""
@@ -443,19 +454,6 @@ class _Pending:
 _Answer = str | Close | _Pending
 
 
-async def _answer_in_order(conn: Connection, answers: asyncio.Queue[_Answer]) -> None:
-    queue = conn.sub.queue
-    while True:
-        answer = await answers.get()
-        if isinstance(answer, _Pending):
-            queue.put_nowait(await _reply(answer))
-            conn.unanswered -= 1
-            continue
-        queue.put_nowait(answer)
-        if isinstance(answer, Close):
-            return
-
-
 def _check_rate(conn: Connection) -> None:
     """Over the seat's frame rate: an error frame; ``rate_limit_strikes`` in a row: 1008."""
     if conn.gate.allow_frame(conn.key):
@@ -468,11 +466,6 @@ def _check_rate(conn: Connection) -> None:
         close = Close(POLICY_VIOLATION, "frame rate limit exceeded")
     message = f"more than {settings.rate_limit_per_minute} frames a minute; this one was dropped"
     raise FrameRefused(error_frame(None, "rate_limited", message), close)
-
-
-def _encode(frame: dict[str, Any]) -> str:
-    """An answer's JSON (orjson: the same text as :func:`dumps` for these plain frames)."""
-    return orjson.dumps(frame).decode()
 
 
 def _start(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> _Answer:
@@ -508,8 +501,8 @@ async def _reply(pending: _Pending) -> str:
     except Exception:  # a bug in applying it: logged by the exercise; the client hears of it
         return error_frame(pending.frame_id, "internal", "the relay could not apply this frame")
     if not isinstance(pending.command, cmd.Submit):
-        return _encode({"type": "ack", "id": pending.frame_id, "seq": applied.seq})
-    return _encode(
+        return dumps_fast({"type": "ack", "id": pending.frame_id, "seq": applied.seq})
+    return dumps_fast(
         {
             "type": "ack",
             "id": pending.frame_id,

@@ -824,16 +824,7 @@ class Exercise:
         """
         while self.phase is _RUNNING:
             before = self._seq
-            if self._conditional:
-                for note in list(self._conditional.values()):
-                    if note.condition is not None and self._condition_holds(note.condition):
-                        self._unhold(note, ev.CORE)
-            room = self.location
-            if isinstance(room, str):
-                if self._waiting[room]:
-                    self._hand_over(room)
-                if (self._outbound[room] or self._left[room]) and self._delivers_now(room):
-                    self._deliver(room)
+            self._tend()
             if self.auto_mediator and self.phase is _RUNNING:
                 decided = self._seq
                 self._auto_mediate()
@@ -843,6 +834,21 @@ class Exercise:
                 return
             if not self._conditional and not isinstance(self.location, str):
                 return  # on the road: nothing follows until the arrival
+
+    def _tend(self) -> None:
+        """One settling pass before the mediator decides: release the held notes whose
+        condition now holds, then, if the mediator is in a room, take what waits there and
+        hand out what is for it."""
+        if self._conditional:
+            for note in list(self._conditional.values()):
+                if note.condition is not None and self._condition_holds(note.condition):
+                    self._unhold(note, ev.CORE)
+        room = self.location
+        if isinstance(room, str):
+            if self._waiting[room]:
+                self._hand_over(room)
+            if (self._outbound[room] or self._left[room]) and self._delivers_now(room):
+                self._deliver(room)
 
     def _hand_over(self, room: str) -> None:
         waiting, self._waiting[room] = self._waiting[room], []

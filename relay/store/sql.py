@@ -22,9 +22,13 @@ Design, and why:
   the transaction before one insert of all rows; stored dedupe keys are left to the UNIQUE
   constraint. Should the database refuse, the group is redone with each batch in its own
   SAVEPOINT, so a bad batch fails only its own caller.
-* **A per-exercise ``last_seq`` cache** (touched only by the worker thread) lets a good batch
-  go in without a ``SELECT max(seq)``. It is merged only after a successful commit and is
-  dropped and re-read whenever the database disagrees with it, so errors never leave it stale.
+* **A per-exercise ``last_seq`` cache** lets a good batch go in without a ``SELECT
+  max(seq)``. It is merged only after a successful commit and is dropped and re-read whenever
+  the database disagrees with it, so errors never leave it stale. The group writer keeps it
+  (on the worker, or on the loop for a SQLite file), and ``last_seq`` refreshes it from the
+  worker; a refresh that lands behind an inline commit leaves it low, which only costs a
+  re-read, since it is trusted to accept a batch, never to refuse one (and the primary key
+  refuses a wrong acceptance).
 * **No server-side time.** ``at`` and ``wall`` come from the caller; no column has a default.
 * **JSON as text.** ``data`` is stored as compact ``json.dumps`` text so an exported entry is
   byte-for-byte what went in (key order kept); floats are ``DOUBLE PRECISION`` so they
@@ -447,7 +451,7 @@ class SqlStore(JournalStore):
         self._write_conn: Connection | None = None  # the worker's, kept across groups
         self._executor: ThreadPoolExecutor | None = None
         self._closing = False
-        # worker-thread state
+        # group-writer state
         self._last_seq: dict[str, int] = {}
         self._commits = 0
         # event-loop state
@@ -824,7 +828,8 @@ class SqlStore(JournalStore):
             self._checkpoints += 1
 
     def _write_group(self, batches: list[_Batch]) -> list[BaseException | None]:
-        """Worker: write every batch in one transaction; each batch succeeds or fails alone.
+        """Write every batch in one transaction (on the worker, or inline for a SQLite file);
+        each batch succeeds or fails alone.
 
         The fast path validates every batch in Python and inserts all accepted rows with a
         single executemany. Should the database still refuse (a stored dedupe key, another

@@ -13,7 +13,6 @@ import pytest
 from clients.bots import default_bots
 from relay import sim
 from relay.core import Exercise, Phase
-from relay.core import events as ev
 from relay.rng import seeded_streams
 from schemas.scenario import Scenario, load_scenario, sample_scenario_path
 
@@ -26,16 +25,7 @@ class PlainSettling(Exercise):
     def _settle(self) -> None:
         while self.phase is Phase.RUNNING:
             before = self._seq
-            if self._conditional:
-                for note in list(self._conditional.values()):
-                    if note.condition is not None and self._condition_holds(note.condition):
-                        self._unhold(note, ev.CORE)
-            room = self.location
-            if isinstance(room, str):
-                if self._waiting[room]:
-                    self._hand_over(room)
-                if (self._outbound[room] or self._left[room]) and self._delivers_now(room):
-                    self._deliver(room)
+            self._tend()
             if self.auto_mediator and self.phase is Phase.RUNNING:
                 self._auto_mediate()
             if self._seq == before:

@@ -145,9 +145,7 @@ async def test_a_step_whose_caller_is_cancelled_still_commits_and_publishes() ->
     applied = await live.command(note)
     number, fresh = applied.note, applied.fresh  # resent after the reconnection
     assert (number, fresh) == (1, False)
-    again = await live.command(
-        cmd.Submit(by="iran", client_id="n2", kind="statement", text="next")
-    )
+    again = await live.command(cmd.Submit(by="iran", client_id="n2", kind="statement", text="next"))
     assert (again.note, again.fresh) == (2, True)
     stored = await store.read(live.id)
     assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
