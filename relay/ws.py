@@ -437,8 +437,12 @@ class _Answers:
             await self.task
 
     def cancel(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        # Let go of the task: once cancelled, its traceback holds this object, and a reference
+        # back would make the whole connection cyclic garbage, which a frozen heap (see
+        # relay/live.py) never frees.
+        task, self.task = self.task, None
+        if task is not None:
+            task.cancel()
 
 
 @dataclass(frozen=True, slots=True)
