@@ -228,7 +228,28 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_on_begin(conn: Connection) -> None:
     """Emit BEGIN ourselves; IMMEDIATE for writes so a lock upgrade can never deadlock."""
     immediate = conn.get_execution_options().get("shuttle_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    _on_driver(conn, statement)
+
+
+def _on_driver(conn: Connection, statement: str, rows: list[_Row] | None = None) -> None:
+    """Execute ``statement`` (with ``executemany`` over ``rows``, if given) on the connection's
+    DBAPI cursor, past SQLAlchemy's execution path, which costs as much as a small group's
+    insert (about 40 of the 210 µs of CPU a one-note append took). A driver error is wrapped as
+    SQLAlchemy would wrap it (``IntegrityError``...), so callers see one family of exceptions.
+    """
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        if rows is None:
+            cursor.execute(statement)
+        else:
+            cursor.executemany(statement, rows)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, None, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -889,7 +910,7 @@ class SqlStore(JournalStore):
 
     def _insert(self, conn: Connection, rows: list[_Row]) -> None:
         """Worker: insert journal rows with the driver's own ``executemany``."""
-        conn.exec_driver_sql(self._insert_sql, rows)
+        _on_driver(conn, self._insert_sql, rows)
 
     def _accept_batch(
         self,
