@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from operator import attrgetter
 from typing import Any, ClassVar
 
 __all__ = [
@@ -79,12 +78,7 @@ class Event:
 
         Rule records (``draws``, ``distortions``) are left out when empty: most events have none.
         """
-        names, values, optional = _layout(type(self))
-        data = dict(zip(names, values(self), strict=True))
-        for name in optional:
-            if not data[name]:
-                del data[name]
-        return data
+        return _layout(type(self))[1](self)
 
 
 Draw = list[Any]
@@ -350,7 +344,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
     )
 }
 
-_Layout = tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]], tuple[str, ...]]
+_Layout = tuple[tuple[str, ...], Callable[[Any], dict[str, Any]]]
 _LAYOUTS: dict[type[Event], _Layout] = {}
 
 
@@ -360,18 +354,24 @@ def payload_fields(cls: type[Event]) -> tuple[str, ...]:
 
 
 def _layout(cls: type[Event]) -> _Layout:
-    """Per event class: its payload fields in order, a getter of their values as one tuple,
-    and which of them are rule records left out when empty."""
+    """Per event class: its payload fields in order, and its ``to_data``.
+
+    That function is generated, as :mod:`dataclasses` generates ``__init__``: one dict display
+    with the field names as constants builds the payload in a third of the time
+    ``dict(zip(names, values))`` takes, and ``to_data`` runs once per event everywhere.
+    """
     layout = _LAYOUTS.get(cls)
     if layout is None:
         names = tuple(f.name for f in fields(cls) if f.name not in ("seq", "at"))
-        values: Callable[[Any], tuple[Any, ...]]
-        if len(names) > 1:
-            values = attrgetter(*names)
-        else:  # attrgetter of one name gives the value itself, not a tuple
-            values = lambda event: tuple(getattr(event, name) for name in names)  # noqa: E731
-        optional = tuple(name for name in names if name in _OPTIONAL_RECORDS)
-        layout = _LAYOUTS[cls] = (names, values, optional)
+        items = ", ".join(f"{name!r}: event.{name}" for name in names)
+        lines = ["def to_data(event):", f"    data = {{{items}}}"]
+        for name in names:
+            if name in _OPTIONAL_RECORDS:  # rule records are left out when empty
+                lines += [f"    if not data[{name!r}]:", f"        del data[{name!r}]"]
+        lines.append("    return data")
+        namespace: dict[str, Any] = {}
+        exec("\n".join(lines), namespace)  # noqa: S102 - the names are dataclass field names
+        layout = _LAYOUTS[cls] = (names, namespace["to_data"])
     return layout
 
 
