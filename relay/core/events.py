@@ -375,6 +375,14 @@ def _layout(cls: type[Event]) -> _Layout:
     return layout
 
 
+# Each class of the vocabulary gets its generated ``to_data`` as its own method, so a call skips
+# the lookup in ``_LAYOUTS`` that :meth:`Event.to_data` makes (a subclass defined elsewhere
+# still goes through it).
+for _cls in EVENT_TYPES.values():
+    setattr(_cls, "to_data", _layout(_cls)[1])  # noqa: B010 - mypy would refuse the plain assignment
+del _cls
+
+
 def event_from_data(type_: str, seq: int, at: float, data: dict[str, Any]) -> Event:
     """Rebuild an event from its journal form; ``KeyError``/``TypeError`` on a malformed one."""
     cls = EVENT_TYPES[type_]
