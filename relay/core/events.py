@@ -80,6 +80,12 @@ class Event:
         """
         return _layout(type(self))[1](self)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Each class gets its generated ``to_data`` below; a subclass must not inherit its
+        # parent's (it would leave out the subclass's own fields), so it starts generic.
+        super(Event, cls).__init_subclass__(**kwargs)  # (a slotted class: no bare super())
+        setattr(cls, "to_data", Event.to_data)  # noqa: B010 - mypy refuses assigning a method
+
 
 Draw = list[Any]
 """One random decision of a delivery rule, as journalled: ``[rule, stream, value, outcome]``.
@@ -376,10 +382,10 @@ def _layout(cls: type[Event]) -> _Layout:
 
 
 # Each class of the vocabulary gets its generated ``to_data`` as its own method, so a call skips
-# the lookup in ``_LAYOUTS`` that :meth:`Event.to_data` makes (a subclass defined elsewhere
-# still goes through it).
+# the lookup in ``_LAYOUTS`` that :meth:`Event.to_data` makes (any other subclass, including
+# one of these classes' subclasses, still goes through it: see ``Event.__init_subclass__``).
 for _cls in EVENT_TYPES.values():
-    setattr(_cls, "to_data", _layout(_cls)[1])  # noqa: B010 - mypy would refuse the plain assignment
+    setattr(_cls, "to_data", _layout(_cls)[1])  # noqa: B010 - mypy refuses assigning a method
 del _cls
 
 

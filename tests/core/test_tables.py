@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
 from relay.core import commands as cmd
 from relay.core import events as ev
@@ -23,3 +23,13 @@ def test_events_take_seq_and_at_first_then_their_payload_in_data_order() -> None
         names = [f.name for f in fields(cls)]
         assert names[:2] == ["seq", "at"]
         assert tuple(names[2:]) == ev.payload_fields(cls)
+
+
+def test_a_subclass_of_an_event_puts_its_own_fields_in_data_too() -> None:
+    @dataclass(slots=True)
+    class Annotated(ev.MediatorArrived):
+        note: str = ""
+
+    event = Annotated(3, 1.5, "usa", note="knocked twice")
+    assert event.to_data() == {"room": "usa", "note": "knocked twice"}
+    assert ev.MediatorArrived(3, 1.5, "usa").to_data() == {"room": "usa"}
