@@ -166,9 +166,7 @@ class Seat:
         # whenever a ping falls in a draw (the test runs past the 20 s ping interval on a
         # loaded machine).
         ws = self.stack.enter_context(
-            connect(
-                self.url, compression=None, max_size=2**22, open_timeout=10, ping_interval=None
-            )
+            connect(self.url, compression=None, max_size=2**22, open_timeout=10, ping_interval=None)
         )
         ws.send(json.dumps({"type": "hello", "token": self.token, "last_seq": 10**9}))
         assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
