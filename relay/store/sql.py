@@ -55,10 +55,10 @@ from sqlalchemy import (
     Column,
     Double,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
-    UniqueConstraint,
     create_engine,
     event,
     func,
@@ -96,8 +96,9 @@ __all__ = [
     "normalise_url",
 ]
 
-SCHEMA_VERSION = 1
-"""Bumped whenever the tables change; a database written by newer code is refused."""
+SCHEMA_VERSION = 2
+"""Bumped whenever the tables change. An older database is migrated when a store opens it
+(:data:`_MIGRATIONS`); one written by newer code is refused."""
 
 _T = TypeVar("_T")
 log = logging.getLogger("shuttle.store")
@@ -144,16 +145,28 @@ class SeatRow(SQLModel, table=True):
     revoked: bool = Field(sa_column=Column(Boolean, nullable=False))
 
 
+_KEYED = "dedupe_key IS NOT NULL"
+
+
 class JournalRow(SQLModel, table=True):
     """One journal entry; ``data`` is JSON text, ``dedupe_key`` unique per exercise.
 
-    The unique constraint on ``(exercise_id, dedupe_key)`` ignores rows whose key is NULL
-    (standard SQL on both backends), so only entries that carry a key are deduplicated.
+    The unique index on ``(exercise_id, dedupe_key)`` is partial: it holds only the rows that
+    carry a key (the submits, one entry in ten), so every other entry goes into two B-trees,
+    the table and its primary key, instead of three. A unique constraint ignores NULL keys
+    as well, but indexes every row (schema version 1; see :func:`_migrate_1_to_2`).
     """
 
     __tablename__ = "journal"
     __table_args__ = (
-        UniqueConstraint("exercise_id", "dedupe_key", name="uq_journal_exercise_dedupe_key"),
+        Index(
+            "uq_journal_exercise_dedupe_key",
+            "exercise_id",
+            "dedupe_key",
+            unique=True,
+            sqlite_where=text(_KEYED),
+            postgresql_where=text(_KEYED),
+        ),
     )
 
     exercise_id: str = Field(sa_column=Column(String, ForeignKey("exercise.id"), primary_key=True))
@@ -178,6 +191,7 @@ _EXERCISE = ExerciseRow.__table__  # type: ignore[attr-defined]
 _SEAT = SeatRow.__table__  # type: ignore[attr-defined]
 _JOURNAL = JournalRow.__table__  # type: ignore[attr-defined]
 _VERSION = SchemaVersionRow.__table__  # type: ignore[attr-defined]
+(_JOURNAL_KEYS,) = _JOURNAL.indexes
 _TABLES = [_EXERCISE, _SEAT, _JOURNAL, _VERSION]
 
 
@@ -572,6 +586,10 @@ class SqlStore(JournalStore):
             stored = conn.execute(select(_VERSION.c.version).where(_VERSION.c.id == 1)).scalar()
         if stored is not None:
             _check_version(int(stored), self)
+            for version in range(int(stored), SCHEMA_VERSION):
+                log.warning("%r: migrating the schema from version %d", self, version)
+                _MIGRATIONS[version](conn)
+                conn.execute(update(_VERSION).where(_VERSION.c.id == 1).values(version=version + 1))
         SQLModel.metadata.create_all(conn, tables=_TABLES)
         if stored is None:
             conn.execute(insert(_VERSION).values(id=1, version=SCHEMA_VERSION))
@@ -1040,11 +1058,35 @@ def _check_version(stored: int, store: SqlStore) -> None:
             f"{store!r}: the database has schema version {stored}, newer than this code's "
             f"{SCHEMA_VERSION}; upgrade shuttle or use another database"
         )
-    if stored < SCHEMA_VERSION:
+    if stored < min(_MIGRATIONS, default=SCHEMA_VERSION):
         raise StoreError(
             f"{store!r}: the database has schema version {stored}, older than this code's "
             f"{SCHEMA_VERSION}, and no migration is known"
         )
+
+
+# --------------------------------------------------------------------------- migrations
+# Each runs inside the transaction that opens the store (DDL is transactional on both
+# backends): a migration that fails leaves the database as it was.
+
+
+def _migrate_1_to_2(conn: Connection) -> None:
+    """The journal's unique constraint on ``(exercise_id, dedupe_key)`` becomes a partial
+    unique index over the rows that carry a key. Same rule, a smaller index."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE journal DROP CONSTRAINT uq_journal_exercise_dedupe_key"))
+        _JOURNAL_KEYS.create(conn)
+        return
+    # SQLite cannot drop a table's constraint: the table is copied into the new form.
+    conn.execute(text("ALTER TABLE journal RENAME TO journal_v1"))
+    _JOURNAL.create(conn)
+    columns = ", ".join(_JOURNAL_COLUMNS)
+    conn.execute(text(f"INSERT INTO journal ({columns}) SELECT {columns} FROM journal_v1"))
+    conn.execute(text("DROP TABLE journal_v1"))
+
+
+_MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _migrate_1_to_2}
+"""Per schema version, the step that brings a database to the next one."""
 
 
 def _database_failure(exc: BaseException) -> StoreError:

@@ -6,8 +6,11 @@ import asyncio
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import MetaData, UniqueConstraint, insert, inspect, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from relay.store import (
@@ -19,6 +22,7 @@ from relay.store import (
     StoreError,
     default_database_url,
     open_store,
+    sql,
 )
 from relay.store.sql import normalise_url
 
@@ -233,3 +237,98 @@ async def test_a_failed_group_leaves_the_store_writable(
         assert await store.last_seq("ex") == 2
     finally:
         await store.close()
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def _engine_of(store: SqlStore) -> Engine:
+    """An engine on the store's database (and PostgreSQL schema), made as the store makes it."""
+    if store.url.drivername == "sqlite":
+        return sql._sqlite_engine(store.url)
+    return sql._postgres_engine(store.url, store._schema)
+
+
+def _write_version_1(engine: Engine) -> None:
+    """A database as schema version 1 left it: the journal's keys under a unique constraint
+    (which indexes every row), an exercise with a keyed and an unkeyed entry."""
+    metadata = MetaData()
+    for table in (sql._EXERCISE, sql._SEAT, sql._VERSION):
+        table.to_metadata(metadata)
+    journal = sql._JOURNAL.to_metadata(metadata)
+    journal.indexes.clear()
+    journal.append_constraint(
+        UniqueConstraint("exercise_id", "dedupe_key", name="uq_journal_exercise_dedupe_key")
+    )
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        conn.execute(insert(metadata.tables["schema_version"]).values(id=1, version=1))
+        conn.execute(
+            insert(metadata.tables["exercise"]).values(
+                id="ex",
+                title="",
+                scenario={},
+                seed=1,
+                speed=1.0,
+                created_wall=0.0,
+                status="running",
+                extra={},
+            )
+        )
+        conn.execute(
+            insert(journal),
+            [
+                dict(
+                    exercise_id="ex",
+                    seq=1,
+                    at=0.0,
+                    wall=None,
+                    type="t",
+                    data='{"n":1}',
+                    dedupe_key="iran:c1",
+                ),
+                dict(
+                    exercise_id="ex",
+                    seq=2,
+                    at=0.5,
+                    wall=9.5,
+                    type="t",
+                    data='{"n":2}',
+                    dedupe_key=None,
+                ),
+            ],
+        )
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+async def test_a_version_1_database_is_migrated_when_opened(backend: Any) -> None:
+    store = backend.make()
+    assert isinstance(store, SqlStore)
+    engine = _engine_of(store)
+    try:
+        _write_version_1(engine)
+        await store.open()
+        try:
+            assert await store.read("ex") == [
+                Entry(1, 0.0, "t", {"n": 1}, dedupe_key="iran:c1"),
+                Entry(2, 0.5, "t", {"n": 2}, wall=9.5),
+            ]
+            # the same rule as before: a stored key is refused, entries without one are not
+            with pytest.raises(DuplicateKey):
+                await store.append("ex", [Entry(3, 1.0, "t", {}, dedupe_key="iran:c1")])
+            await store.append("ex", [Entry(3, 1.0, "t", {}), Entry(4, 1.0, "t", {})])
+            await store.append("ex", [Entry(5, 1.0, "t", {}, dedupe_key="iran:c2")])
+        finally:
+            await store.close()
+        with engine.connect() as conn:
+            assert conn.execute(select(sql._VERSION.c.version)).scalar() == sql.SCHEMA_VERSION
+            (index,) = inspect(conn).get_indexes("journal")
+            constraints = inspect(conn).get_unique_constraints("journal")
+        assert index["name"] == "uq_journal_exercise_dedupe_key" and index["unique"]
+        where = index.get("dialect_options", {})
+        assert "dedupe_key IS NOT NULL" in str(where.get(f"{engine.dialect.name}_where"))
+        assert constraints == []
+    finally:
+        engine.dispose()
