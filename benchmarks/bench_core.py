@@ -42,9 +42,9 @@ def _simulate_one(scenario: Any, seed: int) -> Any:
     return simulate(scenario, seed, default_bots(scenario, seeded_streams(seed)))
 
 
-def simulate_rates(exercises: int, reps: int, workers: int) -> dict[str, Any]:
+def simulate_rates(exercises: int, batch: int, reps: int, workers: int) -> dict[str, Any]:
     """Per repetition: simulate ``exercises`` bilateral exercises (seeds differ) in this process,
-    then ``exercises * workers * 2`` more spread over ``workers`` processes
+    then a study of ``batch`` more spread over ``workers`` processes
     (``relay.sim.simulate_many``, a fresh pool each time, its start-up timed too)."""
     from clients.bots import default_bots
     from relay.sim import simulate_many
@@ -61,19 +61,19 @@ def simulate_rates(exercises: int, reps: int, workers: int) -> dict[str, Any]:
     }
     seed = 1
     for _ in range(reps):
-        for batch in (False, True):
-            count = exercises * workers * 2 if batch else exercises
+        for in_batch in (False, True):
+            count = batch if in_batch else exercises
             seeds = range(seed, seed + count)
             seed += count
             gc.collect()
             t0 = time.perf_counter()
-            runs = simulate_many(scenario, seeds, default_bots, workers=workers if batch else 1)
+            runs = simulate_many(scenario, seeds, default_bots, workers=workers if in_batch else 1)
             elapsed = time.perf_counter() - t0
             unfinished = [run.seed for run in runs if run.outcome == "unfinished"]
             if unfinished:
                 raise RuntimeError(f"simulation seeds {unfinished} did not end")
             offers = sum(run.offers for run in runs)
-            if batch:
+            if in_batch:
                 out["batch_offers_per_s"].append(offers / elapsed)
                 out["batch_exercises_per_s"].append(count / elapsed)
                 continue
