@@ -252,7 +252,9 @@ def _on_driver(conn: Connection, statement: str, rows: list[_Row] | None = None)
     insert (about 40 of the 210 µs of CPU a one-note append took). A driver error is wrapped as
     SQLAlchemy would wrap it (``IntegrityError``...), so callers see one family of exceptions.
     """
-    cursor = conn.connection.dbapi_connection.cursor()
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None, "a connection in use has its DBAPI connection"
+    cursor = dbapi_connection.cursor()
     try:
         if rows is None:
             cursor.execute(statement)
