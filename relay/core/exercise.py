@@ -1196,18 +1196,17 @@ class Exercise:
     }
 
     def _receipt(self, note: Note, status: str) -> None:
-        """Tell the sender how its note fares, as far as its link's receipts rule says
-        (callers check ``status in self._tells[note.sender]`` first, to spare the call)."""
-        if status in self._tells[note.sender]:
-            self._emit(
-                ev.NoteReceipt(
-                    seq=self._seq + 1,
-                    at=self.now,
-                    note=note.id,
-                    recipient=note.sender,
-                    status=status,
-                )
+        """Tell the sender how its note fares. Callers first check that its link's receipts
+        rule tells this ``status`` (``status in self._tells[note.sender]``)."""
+        self._emit(
+            ev.NoteReceipt(
+                seq=self._seq + 1,
+                at=self.now,
+                note=note.id,
+                recipient=note.sender,
+                status=status,
             )
+        )
 
     def _refused(self, recipient: str, tags: list[str]) -> list[str]:
         """The note's agenda tags that ``recipient`` declared out of scope."""

@@ -19,8 +19,8 @@ Design, and why:
 * **Group commit.** ``append`` calls that arrive while a commit is running are queued and the
   next commit takes all of them in one transaction, on a connection the worker keeps, so N
   concurrent writers pay for one fsync. Every batch is validated against the state inside
-  the transaction before one insert of all rows; stored dedupe keys are left to the UNIQUE
-  constraint. Should the database refuse, the group is redone with each batch in its own
+  the transaction before one insert of all rows; stored dedupe keys are left to the unique
+  index. Should the database refuse, the group is redone with each batch in its own
   SAVEPOINT, so a bad batch fails only its own caller.
 * **A per-exercise ``last_seq`` cache** lets a good batch go in without a ``SELECT
   max(seq)``. It is merged only after a successful commit and is dropped and re-read whenever
@@ -906,7 +906,7 @@ class SqlStore(JournalStore):
     ) -> list[BaseException | None]:
         """Worker: validate every batch's seqs up front, then one executemany of all rows.
 
-        Stored dedupe keys are not looked up: the UNIQUE constraint refuses a repeat, and the
+        Stored dedupe keys are not looked up: the unique index refuses a repeat, and the
         refusal sends the whole group down the careful path, which fails only the batch that
         repeated a key. (The live relay answers a resubmission from its core before it gets
         here, so a refusal is rare; the lookup it replaces cost a query per group.) Keys
