@@ -855,7 +855,11 @@ class SqlStore(JournalStore):
         assert self._engine is not None
         raw = self._engine.raw_connection()  # autocommit (isolation_level None): no BEGIN
         try:
-            raw.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)")
+            cursor = raw.cursor()
+            try:
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                cursor.close()
         finally:
             raw.close()
 
