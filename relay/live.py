@@ -341,14 +341,19 @@ class LiveExercise:
             self._timer = asyncio.create_task(self._run_timers(), name=f"timers-{self.id}")
 
     async def stop_timers(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        task, self._timer = self._timer, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
-            self._timer = None
+                await task
 
     async def _run_timers(self) -> None:
-        while self.core.phase is not Phase.ENDED:
+        me = asyncio.current_task()
+        # The loop also ends once it is no longer the exercise's timer task: on Python 3.11,
+        # ``wait_for`` swallows a cancellation that arrives as the event it waits on is set
+        # (a step's ``_wake``), and returns as if woken, so ``cancel`` alone could be lost and
+        # leave ``stop_timers`` waiting for ever.
+        while self._timer is me and self.core.phase is not Phase.ENDED:
             deadline = self.core.next_deadline()
             delay = float("inf") if deadline is None else self.clock.seconds_until(deadline)
             if delay > 0:
@@ -408,7 +413,15 @@ class ExerciseHub:
         return live, tokens
 
     async def import_journal(self, text: str) -> tuple[LiveExercise, dict[str, str]]:
-        """A journal file as a new exercise (same entries, new id and tokens), checked first."""
+        """A journal file as a new exercise (same entries, new id and tokens), checked first.
+
+        An exercise that was running when its journal was written comes in paused where the
+        file stops: one ``exercise.paused`` by the facilitator, at the last entry's time, is
+        added (after the rest of the last instant's step, should the file stop inside one).
+        Left running, it would catch up with the real time since that
+        entry as if the relay had been down meanwhile (the mediator walking, the deadline
+        passing) before anyone could look at it. The facilitator resumes it when ready.
+        """
         journal = parse_journal(text, "import")
         _check_dedupe_keys(journal.entries)
         core, produced = rebuild(journal.entries)
@@ -416,18 +429,26 @@ class ExerciseHub:
             _check_faithful("import", journal.entries, produced)
         except RuntimeError as error:
             raise JournalFormatError(str(error)) from None
+        # A file cut in the middle of a step ends before what its last instant made: that
+        # rest is stored too (the rebuild made it, at that instant; a load would add it).
+        added = produced[len(journal.entries) :]
+        if core.phase is Phase.RUNNING:
+            core.handle(cmd.Pause(by="facilitator"), core.now)
+            added += core.events()
+        wall = self.wall()
+        entries = [*journal.entries, *(to_entry(event, wall) for event in added)]
         meta = journal.exercise
         record = ExerciseRecord(
             id="ex-" + secrets.token_hex(5),
             scenario=core.scenario.model_dump(mode="json"),
             seed=core.seed,
             speed=_positive(meta.get("speed"), 1.0),
-            created_wall=self.wall(),
+            created_wall=_positive(meta.get("created_wall"), self.wall()),
             status=core.phase.value,
             title=str(meta.get("title") or core.scenario.title),
         )
         tokens = await self._store_new(record, core, 1)
-        await self.store.append(record.id, journal.entries)
+        await self.store.append(record.id, entries)
         return await self.get(record.id), tokens  # type: ignore[return-value]
 
     async def _store_new(

@@ -4,6 +4,7 @@ input steps that run to completion when the seat that asked for them goes away."
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -14,7 +15,9 @@ import pytest
 import websockets
 
 from clients.sdk import Backoff, RelayAPI, SeatClient, ws_url
+from relay.core import Phase
 from relay.core import commands as cmd
+from relay.journal import write_journal
 from relay.live import ExerciseHub
 from relay.replay import verify
 from relay.store import Entry, MemoryStore
@@ -150,4 +153,27 @@ async def test_a_step_whose_caller_is_cancelled_still_commits_and_publishes() ->
     stored = await store.read(live.id)
     assert [e.seq for e in stored] == list(range(1, len(stored) + 1))
     assert stored == live.entries and verify(stored) is None
+    await hub.close()
+
+
+async def test_an_unfinished_journal_is_imported_paused_where_it_stops() -> None:
+    wall = [1_000.0]
+    hub = ExerciseHub(MemoryStore(), wall=lambda: wall[0])
+    live, _ = await hub.create(parse_scenario(quick_scenario(deadline=600)), seed=3)
+    await live.command(cmd.Start(by="facilitator"))
+    await live.command(cmd.Submit(by="iran", client_id="n1", kind="statement", text="hello"))
+    await live.stop_timers()
+    buffer = io.StringIO()
+    write_journal(buffer, live.entries, live.header())
+    wall[0] += 3_600  # imported an hour later: past the deadline, had the clock run on
+
+    copy, _ = await hub.import_journal(buffer.getvalue())
+
+    stored = await hub.store.read(copy.id)
+    assert stored[: len(live.entries)] == live.entries
+    (paused,) = stored[len(live.entries) :]
+    assert (paused.type, paused.data["by"]) == ("exercise.paused", "facilitator")
+    assert paused.at == live.entries[-1].at
+    assert copy.core.phase is Phase.PAUSED and copy.entries == stored
+    assert verify(stored) is None
     await hub.close()
