@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 
 from relay.journal import JournalFormatError, journal_header, read_journal, write_journal
 from schemas.scenario import Scenario, ScenarioError, load_scenario, sample_scenario_path
@@ -37,6 +38,41 @@ DatabaseOpt = Annotated[
 ]
 
 
+MAX_SEED = 2**63 - 1  # what the journal's BIGINT column holds
+MAX_SPEED = 100_000.0  # the relay's own limit (schemas/wire.py)
+
+
+def _seed(value: int | None) -> int | None:
+    if value is not None and not 0 <= value <= MAX_SEED:
+        raise typer.BadParameter(f"a seed is a whole number from 0 to {MAX_SEED}")
+    return value
+
+
+def _speed(value: float) -> float:
+    if not 0 < value <= MAX_SPEED:  # NaN fails this too
+        raise typer.BadParameter(f"above 0 and at most {MAX_SPEED:g} (exercise s per wall s)")
+    return value
+
+
+def _writable(path: Path | None) -> Path | None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    if path is None:
+        return None
+    if path.is_dir():
+        raise typer.BadParameter(f"{path} is a directory")
+    existed = path.exists()
+    try:
+        with path.open("a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise typer.BadParameter(f"cannot write {path}: {error.strerror}") from None
+    if not existed:
+        path.unlink()
+    return path
+
+
+SeedOpt = Annotated[int, typer.Option(help="Seed of every random draw.", callback=_seed)]
+SpeedOpt = Annotated[float, typer.Option(help="Exercise seconds per wall second.", callback=_speed)]
 ExerciseOpt = Annotated[str, typer.Option(help="Exercise id.")]
 FacilitatorTokenOpt = Annotated[
     str, typer.Option(help="The facilitator's token.", envvar="SHUTTLE_TOKEN")
@@ -49,14 +85,16 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _on_relay(url: str, call: Callable[[Any], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+def _on_relay(
+    url: str, call: Callable[[Any], Awaitable[dict[str, Any]]], admin_token: str | None = None
+) -> dict[str, Any]:
     """Run one SDK call against the relay at ``url``; failures become one clear line."""
     import httpx
 
     from clients.sdk import Refused, RelayAPI
 
     async def go() -> dict[str, Any]:
-        async with RelayAPI(url) as api:
+        async with RelayAPI(url, admin_token=admin_token) as api:
             return await call(api)
 
     try:
@@ -101,6 +139,8 @@ def _delivery_section(path: Path) -> dict[str, Any]:
 
 def _under(scenario: Scenario, preset: str | None, delivery: Path | None) -> Scenario:
     """``scenario`` under the rules that --preset / --delivery name (a clear error if bad)."""
+    if preset is not None and delivery is not None:
+        raise _fail("give one of --preset NAME or --delivery FILE, not both")
     section = _delivery_section(delivery) if delivery is not None else None
     if preset is None and section is None:
         return scenario
@@ -108,6 +148,30 @@ def _under(scenario: Scenario, preset: str | None, delivery: Path | None) -> Sce
         return scenario.under(preset=preset, delivery=section)
     except ScenarioError as error:
         raise _fail(str(error)) from None
+
+
+async def _open(url: str, *, must_exist: bool = False) -> Any:
+    """An opened journal store; a clear error for a bad URL or an unusable database.
+
+    With ``must_exist``, a SQLite file that is not there is an error instead of a new,
+    empty database (a mistyped path when reading).
+    """
+    from relay.store import StoreError, open_store
+
+    if must_exist and url.startswith("sqlite:///"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if str(path) not in ("", ":memory:") and not path.exists():
+            raise _fail(f"no database at {path}")
+    try:
+        store = open_store(url)
+        await store.open()
+    except (ValueError, StoreError) as error:
+        raise _fail(f"cannot open the journal database: {error}") from None
+    return store
+
+
+async def _probe_store(url: str) -> None:
+    await (await _open(url)).close()
 
 
 def _scenario(path: Path | None) -> Scenario:
@@ -120,7 +184,7 @@ def _scenario(path: Path | None) -> Scenario:
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port (0: any free one).")] = 8000,
     database: DatabaseOpt = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     allow_origin: Annotated[
@@ -165,11 +229,11 @@ def serve(
 @app.command()
 def demo(
     scenario: ScenarioOpt = None,
-    seed: Annotated[int, typer.Option(help="Seed of every random draw.")] = 7,
-    speed: Annotated[float, typer.Option(help="Exercise seconds per wall second.")] = 1000.0,
-    journal: Annotated[Path, typer.Option(help="Where to write the journal (JSON Lines).")] = Path(
-        "shuttle-demo.jsonl"
-    ),
+    seed: SeedOpt = 7,
+    speed: SpeedOpt = 1000.0,
+    journal: Annotated[
+        Path, typer.Option(help="Where to write the journal (JSON Lines).", callback=_writable)
+    ] = Path("shuttle-demo.jsonl"),
     database: Annotated[
         str | None, typer.Option(help="Journal database (default: a temporary SQLite file).")
     ] = None,
@@ -177,9 +241,9 @@ def demo(
     """Play a whole exercise through a real relay on loopback, with bot delegations."""
     from clients.demo import run_demo
 
-    if speed <= 0:
-        raise _fail("--speed must be positive")
     chosen = _scenario(scenario)
+    if database is not None:
+        asyncio.run(_probe_store(database))
     outcome = asyncio.run(
         run_demo(chosen, seed=seed, speed=speed, journal=journal, database_url=database)
     )
@@ -190,9 +254,9 @@ def demo(
 @app.command()
 def simulate(
     scenario: ScenarioOpt = None,
-    seed: Annotated[int, typer.Option(help="Seed of every random draw.")] = 7,
+    seed: SeedOpt = 7,
     journal: Annotated[
-        Path | None, typer.Option(help="Write the journal here (JSON Lines).")
+        Path | None, typer.Option(help="Write the journal here (JSON Lines).", callback=_writable)
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No transcript.")] = False,
     preset: PresetOpt = None,
@@ -243,9 +307,16 @@ def replay(
     delivery: DeliveryOpt = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="With --preset/--delivery: write the new journal here."),
+        typer.Option(
+            "--out",
+            "-o",
+            help="With --preset/--delivery: write the new journal here.",
+            callback=_writable,
+        ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No transcript.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="With --preset/--delivery: no transcript.")
+    ] = False,
 ) -> None:
     """Replay a journal: print its transcript, check it with --verify, or re-run its party
     inputs under other delivery rules with --preset/--delivery (a counterfactual)."""
@@ -262,8 +333,13 @@ def replay(
             raise _fail("--verify checks the journal as recorded; drop --preset/--delivery")
         _counterfactual(loaded.entries, preset, delivery, out, quiet)
         return
+    if out is not None or quiet:
+        raise _fail("--out and --quiet go with --preset/--delivery (a counterfactual re-run)")
     if verify:
-        mismatch = check(loaded.entries)
+        try:
+            mismatch = check(loaded.entries)
+        except ValidationError as error:
+            raise _fail(f"{journal}: the journal's scenario is not valid: {error}") from None
         if mismatch is not None:
             raise _fail(f"replay differs at {mismatch}", code=1)
         typer.echo(f"OK: {len(loaded.entries)} events replayed identically")
@@ -303,7 +379,10 @@ def _counterfactual(
 def export_(
     exercise: Annotated[str, typer.Argument(help="Exercise id, e.g. ex-1a2b3c4d5e.")],
     database: DatabaseOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="File (default: stdout).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File (default: stdout).", callback=_writable),
+    ] = None,
 ) -> None:
     """Write a stored exercise's journal as JSON Lines (lossless)."""
     text = asyncio.run(_export(exercise, database))
@@ -315,14 +394,14 @@ def export_(
 
 
 async def _export(exercise: str, database: str | None) -> str:
-    from relay.store import default_database_url, open_store
+    from relay.store import default_database_url
 
-    store = open_store(database or default_database_url())
-    await store.open()
+    url = database or default_database_url()
+    store = await _open(url, must_exist=True)
     try:
         record = await store.get_exercise(exercise)
         if record is None:
-            raise _fail(f"no exercise {exercise} in {database or default_database_url()}")
+            raise _fail(f"no exercise {exercise} in {url}")
         buffer = StringIO()
         write_journal(buffer, await store.read(exercise), journal_header(record))
         return buffer.getvalue()
@@ -342,14 +421,15 @@ def import_(
 
 async def _import(journal: Path, database: str | None) -> dict[str, Any]:
     from relay.live import ExerciseHub
-    from relay.store import default_database_url, open_store
+    from relay.store import default_database_url
 
     try:
         text = journal.read_text(encoding="utf-8")
     except OSError as error:
         raise _fail(f"{journal}: {error.strerror}") from None
-    store = open_store(database or default_database_url())
-    await store.open()
+    except UnicodeDecodeError:
+        raise _fail(f"{journal}: not a journal (not UTF-8 text)") from None
+    store = await _open(database or default_database_url())
     hub = ExerciseHub(store)
     try:
         live, tokens = await hub.import_journal(text)
@@ -360,7 +440,9 @@ async def _import(journal: Path, database: str | None) -> dict[str, Any]:
             "seats": tokens,
         }
     except (JournalFormatError, ScenarioError) as error:
-        raise _fail(str(error)) from None
+        raise _fail(str(error).replace("import:", f"{journal}:", 1)) from None
+    except ValidationError as error:
+        raise _fail(f"{journal}: the journal's scenario is not valid: {error}") from None
     finally:
         await hub.close()
         await store.close()
@@ -370,11 +452,20 @@ async def _import(journal: Path, database: str | None) -> dict[str, Any]:
 def create(
     url: Annotated[str, typer.Option(help="Relay base URL.")] = "http://127.0.0.1:8000",
     scenario: ScenarioOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Seed (random if not given).")] = None,
-    speed: Annotated[float, typer.Option(help="Exercise seconds per wall second.")] = 1.0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed (random if not given).", callback=_seed)
+    ] = None,
+    speed: SpeedOpt = 1.0,
     human_mediator: Annotated[
         bool, typer.Option("--human-mediator", help="A person plays the mediator's seat.")
     ] = False,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            help="The relay's admin token, if it has one (SHUTTLE_ADMIN_TOKEN).",
+            envvar="SHUTTLE_ADMIN_TOKEN",
+        ),
+    ] = None,
 ) -> None:
     """Create an exercise on a running relay; prints the seat tokens and join commands."""
     chosen = _scenario(scenario)
@@ -382,7 +473,9 @@ def create(
     if human_mediator:
         data["mediator"]["mode"] = "human"
 
-    created = _on_relay(url, lambda api: api.create(data, seed=seed, speed=speed))
+    created = _on_relay(
+        url, lambda api: api.create(data, seed=seed, speed=speed), admin_token=admin_token
+    )
     typer.echo(f"Exercise {created['id']} ({created['title']}), seed {created['seed']}")
     for seat, token in created["seats"].items():
         typer.echo(f"  {seat:<12} shuttle join {url} --exercise {created['id']} --token {token}")
@@ -392,9 +485,15 @@ def create(
     )
 
 
+def _action(value: str) -> str:
+    if value not in ("start", "pause", "resume", "end"):
+        raise typer.BadParameter("choose start, pause, resume or end")
+    return value
+
+
 @app.command()
 def control(
-    action: Annotated[str, typer.Argument(help="start, pause, resume or end.")],
+    action: Annotated[str, typer.Argument(help="start, pause, resume or end.", callback=_action)],
     exercise: ExerciseOpt,
     token: FacilitatorTokenOpt,
     url: UrlOpt = "http://127.0.0.1:8000",
@@ -441,7 +540,8 @@ def join(
     exercise: ExerciseOpt,
     token: Annotated[str, typer.Option(help="Your seat's token.", envvar="SHUTTLE_TOKEN")],
 ) -> None:
-    """Play a party's or the mediator's seat in the terminal.
+    """Play a party's or the mediator's seat in the terminal (a facilitator or observer token
+    joins to watch).
 
     If the connection drops, or the relay restarts, join reconnects with backoff.
 
@@ -490,12 +590,18 @@ def study(
     workers: Annotated[
         int | None, typer.Option(min=1, help="Worker processes (default: one per CPU).")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the first run; run i uses seed + i.")] = 1,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the first run; run i uses seed + i.", callback=_seed)
+    ] = 1,
     preset: PresetOpt = None,
     delivery: DeliveryOpt = None,
     json_path: Annotated[
         Path | None,
-        typer.Option("--json", help="Write the summary and every run's result here (JSON)."),
+        typer.Option(
+            "--json",
+            help="Write the summary and every run's result here (JSON).",
+            callback=_writable,
+        ),
     ] = None,
 ) -> None:
     """A batch study: simulate many seeded exercises headless, spread over worker processes.
@@ -527,7 +633,8 @@ def study(
     agreed = [run.ended_at for run in results if run.outcome == "agreement" and run.ended_at]
     mean_offers = sum(run.offers for run in results) / len(results)
     mean_agreement = sum(agreed) / len(agreed) if agreed else None
-    typer.echo(f"{chosen.title}: {runs} runs (seeds {seed}..{seed + runs - 1}), {count} workers")
+    workers_said = f"{count} worker" + ("s" if count != 1 else "")
+    typer.echo(f"{chosen.title}: {runs} runs (seeds {seed}..{seed + runs - 1}), {workers_said}")
     typer.echo("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
     typer.echo(f"mean offers per run: {mean_offers:.1f}")
     typer.echo(

@@ -57,6 +57,30 @@ def event_of(frame: dict[str, Any]) -> ev.Event:
     return ev.event_from_data(frame["event"], frame["seq"], frame["at"], frame["data"])
 
 
+def _refusal(response: httpx.Response) -> str:
+    """What a refused request says, for people: the relay's ``detail``, its validation
+    errors one ``field: message`` each, or (not a relay's answer) the HTTP status."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "detail" not in body:
+        return (
+            f"HTTP {response.status_code} {response.reason_phrase} from {response.url} "
+            "(is it a Shuttle relay's base URL?)"
+        )
+    detail = body["detail"]
+    if isinstance(detail, list):  # FastAPI's validation errors
+        return "; ".join(
+            f"{'.'.join(str(p) for p in error.get('loc', ())[1:]) or 'request'}: "
+            f"{error.get('msg', error)}"
+            if isinstance(error, dict)
+            else str(error)
+            for error in detail
+        )
+    return str(detail)
+
+
 def ws_url(base_url: str, exercise_id: str) -> str:
     base = base_url.rstrip("/")
     if base.startswith("http"):
@@ -88,11 +112,7 @@ class RelayAPI:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         response = await self._http.request(method, path, headers=headers, **kw)
         if response.status_code >= 400:
-            try:
-                detail = response.json().get("detail", response.text)
-            except ValueError:
-                detail = response.text
-            raise Refused(f"http_{response.status_code}", str(detail))
+            raise Refused(f"http_{response.status_code}", _refusal(response))
         if response.headers.get("content-type", "").startswith("application/json"):
             return response.json()
         return response.text
@@ -290,6 +310,11 @@ class SeatClient:
                 self._events.put_nowait(None)  # a second iterator ends too
                 return
             yield frame
+
+    @property
+    def connected(self) -> bool:
+        """Whether the seat has a live connection now (``False`` while it reconnects)."""
+        return self._connected.is_set() and self._ws is not None
 
     async def request(self, frame: dict[str, Any]) -> dict[str, Any]:
         frame_id = str(next(self._ids))

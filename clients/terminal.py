@@ -10,6 +10,8 @@ import sys
 import threading
 from typing import Any
 
+from websockets.exceptions import InvalidHandshake, InvalidURI
+
 from clients.sdk import Backoff, ConnectionLost, Refused, SeatClient, event_of
 from clients.transcript import Transcript
 
@@ -138,6 +140,12 @@ async def play(url: str, exercise: str, token: str, backoff: Backoff | None = No
     except OSError as error:
         print(f"shuttle: cannot reach the relay at {url}: {error}", file=sys.stderr)
         raise SystemExit(2) from None
+    except (InvalidURI, InvalidHandshake) as error:  # not a relay's address, or not a relay
+        print(
+            f"shuttle: {url} is not a relay's base URL (http://HOST:PORT): {error}",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
     welcome = seat.welcome
     print(
         f"Joined {exercise} as {welcome['seat']} ({welcome['role']}); the exercise is "
@@ -199,46 +207,86 @@ async def _print_events(seat: SeatClient, transcript: Transcript) -> None:
 
 
 async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:
+    """Read and send commands until quit or end of input.
+
+    Each command is sent by a task of its own, which prints its answer, so the prompt never
+    waits on the relay: while the seat reconnects, ``quit``, ``status`` and ``help`` still
+    answer at once, and notes typed meanwhile are queued (the seat resends them once it is
+    back, stored once). Leaving with commands unanswered says so.
+    """
     # client ids: unique across runs of this terminal, the same when a submit is resent
     session = secrets.token_hex(4)
     ids = itertools.count(1)
     tags: list[str] = []
-    while True:
-        line = await lines.get()
-        if not line:
-            return
-        line = line.strip()
-        if not line:
-            continue
-        if line in ("quit", "exit"):
-            return
-        if line == "help":
-            print(HELP)
-            continue
-        if line == "status":
-            resumes = f", reconnected {len(seat.resumes)} time(s)" if seat.resumes else ""
-            print(f"seat {seat.seat}, last event seen #{seat.last_seq}{resumes}")
-            continue
-        if line.startswith("tag "):
-            tags = [t for t in shlex.split(line[4:].replace(",", " ")) if t]
-            print(f"next note tagged {tags}")
-            continue
-        try:
-            method, args = parse_line(line, tags)
+    sent: set[asyncio.Task[None]] = set()
+    try:
+        while True:
+            line = await lines.get()
+            if not line:
+                return
+            line = line.strip()
+            if not line:
+                continue
+            if line in ("quit", "exit"):
+                return
+            if line == "help":
+                print(HELP)
+                continue
+            if line == "status":
+                resumes = f", reconnected {len(seat.resumes)} time(s)" if seat.resumes else ""
+                state = "" if seat.connected else "; reconnecting"
+                print(f"seat {seat.seat}, last event seen #{seat.last_seq}{resumes}{state}")
+                continue
+            if line == "tag" or line.startswith("tag "):
+                tags = [t for t in shlex.split(line[4:].replace(",", " ")) if t]
+                print(f"next note tagged {tags}" if tags else "next note untagged")
+                continue
+            try:
+                method, args = parse_line(line, tags)
+            except LineError as error:
+                print(f"? {error}")
+                continue
             if method == "submit":
                 args["client_id"] = f"{seat.seat}-{session}-{next(ids)}"
                 tags = []
-            answer = await getattr(seat, method)(**args)
-        except LineError as error:
-            print(f"? {error}")
-            continue
-        except Refused as error:
-            print(f"refused ({error.code}): {error.message}")
-            continue
-        except ConnectionLost:
-            print("The connection was lost.")
-            return
-        if "note" in answer:
-            print(f"ok: note #{answer['note']} recorded")
-        else:
-            print("ok")
+            if not seat.connected:
+                print("queued: the relay is out of reach; it is sent once the seat reconnects")
+            task = asyncio.create_task(_send(seat, method, args))
+            sent.add(task)
+            task.add_done_callback(sent.discard)
+    finally:
+        await _leave(seat, sent)
+
+
+async def _send(seat: SeatClient, method: str, args: dict[str, Any]) -> None:
+    try:
+        answer = await getattr(seat, method)(**args)
+    except Refused as error:
+        print(f"refused ({error.code}): {error.message}", flush=True)
+        return
+    except ConnectionLost:
+        print("The connection was lost; that command was not recorded.", flush=True)
+        return
+    if "note" in answer:
+        print(f"ok: note #{answer['note']} recorded", flush=True)
+    else:
+        print("ok", flush=True)
+
+
+_ANSWER_WAIT_S = 5.0
+"""How long leaving waits for the answers still due, when the seat is connected."""
+
+
+async def _leave(seat: SeatClient, sent: set[asyncio.Task[None]]) -> None:
+    """Let the answers still due arrive (not while reconnecting), then say what has none."""
+    if sent and seat.connected:
+        await asyncio.wait(set(sent), timeout=_ANSWER_WAIT_S)
+    unanswered = [task for task in sent if not task.done()]
+    for task in unanswered:
+        task.cancel()
+    if unanswered:
+        print(
+            f"Left with {len(unanswered)} command(s) the relay has not acknowledged: "
+            "they may not be recorded.",
+            flush=True,
+        )

@@ -106,3 +106,37 @@ def test_an_unreachable_relay_is_one_clear_line() -> None:
         assert result.returncode == 2, args
         assert "cannot reach the relay at http://127.0.0.1:9" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("simulate", "--journal", "{tmp}/no/such/dir/j.jsonl"), "cannot write"),
+        (("simulate", "--journal", "{tmp}"), "is a directory"),
+        (("simulate", "--seed", "-1"), "a seed is a whole number"),
+        (("demo", "--speed", "nan"), "above 0 and at most"),
+        (("simulate", "--preset", "direct", "--delivery", "{tmp}/d.yaml"), "not both"),
+        (("simulate", "--scenario", "{tmp}/binary.yaml"), "not a text file"),
+        (("import", "{tmp}/binary.yaml", "--database", "sqlite:///{tmp}/i.db"), "not UTF-8"),
+        (("export", "ex-0123456789", "--database", "sqlite:///{tmp}/typo.db"), "no database at"),
+        (("export", "ex-0123456789", "--database", "nonsense://x"), "cannot open the journal"),
+        (("control", "explode", "--exercise", "ex-1", "--token", "t"), "choose start, pause"),
+    ],
+)
+def test_bad_input_is_refused_before_any_work_without_a_traceback(
+    tmp_path: Path, args: tuple[str, ...], said: str
+) -> None:
+    (tmp_path / "binary.yaml").write_bytes(bytes(range(128, 256)))
+    result = shuttle(*(arg.format(tmp=tmp_path) for arg in args), check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert said in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.yaml"]  # nothing made
+
+
+def test_replay_options_of_a_re_run_are_refused_without_one(tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    shuttle("simulate", "--journal", str(journal), "--quiet")
+    result = shuttle("replay", str(journal), "-o", str(tmp_path / "x.jsonl"), check=False)
+    assert result.returncode == 2
+    assert "--out and --quiet go with --preset/--delivery" in result.stderr
+    assert not (tmp_path / "x.jsonl").exists()

@@ -1,0 +1,93 @@
+"""The terminal seat: its command loop never waits on the relay, and refusals read well."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from clients import terminal
+from clients.sdk import _refusal
+
+
+class FakeSeat:
+    """A seat whose answers come only when the test lets them."""
+
+    seat = "iran"
+    last_seq = 7
+    resumes: list[Any] = []
+
+    def __init__(self, connected: bool) -> None:
+        self.connected = connected
+        self.answer = asyncio.Event()
+        self.two_sent = asyncio.Event()
+        self.submitted: list[dict[str, Any]] = []
+
+    async def submit(self, **args: Any) -> dict[str, Any]:
+        self.submitted.append(args)
+        if len(self.submitted) == 2:
+            self.two_sent.set()
+        await self.answer.wait()
+        return {"type": "ack", "note": len(self.submitted)}
+
+
+def typed(*lines: str) -> asyncio.Queue[str]:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for line in lines:
+        queue.put_nowait(line + "\n" if line else "")
+    return queue
+
+
+async def test_quit_answers_at_once_while_reconnecting_and_names_what_is_unsent(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seat = FakeSeat(connected=False)
+    lines = typed("propose Cap at 3.67 | enrichment_cap=3.67", "status", "quit")
+
+    await asyncio.wait_for(terminal._read_commands(seat, lines), 1)  # type: ignore[arg-type]
+
+    out = capsys.readouterr().out
+    assert "queued: the relay is out of reach" in out
+    assert "seat iran, last event seen #7; reconnecting" in out
+    assert "Left with 1 command(s) the relay has not acknowledged" in out
+
+
+async def test_end_of_input_waits_for_the_answers_of_a_connected_seat(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seat = FakeSeat(connected=True)
+    reader = asyncio.create_task(
+        terminal._read_commands(seat, typed("say hello", "say again", ""))  # type: ignore[arg-type]
+    )
+    await asyncio.wait_for(seat.two_sent.wait(), 1)
+    assert not reader.done()  # both sent, both unanswered: the loop waits for them
+    seat.answer.set()
+    await asyncio.wait_for(reader, 1)
+
+    out = capsys.readouterr().out
+    assert out.count("ok: note #2 recorded") == 2
+    assert "queued" not in out and "not acknowledged" not in out
+
+
+def test_a_refusal_reads_as_fields_and_messages_and_a_stranger_as_its_status() -> None:
+    request = httpx.Request("POST", "http://127.0.0.1:9/exercises")
+    invalid = httpx.Response(
+        422,
+        request=request,
+        json={
+            "detail": [
+                {"loc": ["body", "seed"], "msg": "Input should be greater than or equal to 0"},
+                {"loc": ["body"], "msg": "Field required"},
+            ]
+        },
+    )
+    assert (
+        _refusal(invalid)
+        == "seed: Input should be greater than or equal to 0; request: Field required"
+    )
+    page = httpx.Response(404, request=request, text="<html>Not here</html>")
+    assert _refusal(page) == (
+        "HTTP 404 Not Found from http://127.0.0.1:9/exercises (is it a Shuttle relay's base URL?)"
+    )
