@@ -229,7 +229,14 @@ def serve(
 @app.command()
 def demo(
     scenario: ScenarioOpt = None,
-    seed: SeedOpt = 7,
+    seed: Annotated[
+        int,
+        typer.Option(
+            help="Seed of every random draw. The bots play on the live clock, so the timing "
+            "of a run can still vary the play; `shuttle simulate` repeats exactly.",
+            callback=_seed,
+        ),
+    ] = 7,
     speed: SpeedOpt = 1000.0,
     journal: Annotated[
         Path, typer.Option(help="Where to write the journal (JSON Lines).", callback=_writable)
