@@ -157,12 +157,12 @@ async def _open(url: str, *, must_exist: bool = False) -> Any:
     empty database (a mistyped path when reading).
     """
     from relay.store import StoreError, open_store
+    from relay.store.sql import sqlite_file
 
-    if must_exist and url.startswith("sqlite:///"):
-        path = Path(url.removeprefix("sqlite:///"))
-        if str(path) not in ("", ":memory:") and not path.exists():
-            raise _fail(f"no database at {path}")
     try:
+        path = sqlite_file(url) if must_exist else None
+        if path is not None and not path.exists():
+            raise _fail(f"no database at {path}")
         store = open_store(url)
         await store.open()
     except (ValueError, StoreError) as error:
@@ -439,7 +439,7 @@ async def _import(journal: Path, database: str | None) -> dict[str, Any]:
     store = await _open(database or default_database_url())
     hub = ExerciseHub(store)
     try:
-        live, tokens = await hub.import_journal(text)
+        live, tokens = await hub.import_journal(text, str(journal))
         return {
             "id": live.id,
             "phase": live.core.phase.value,
@@ -447,7 +447,7 @@ async def _import(journal: Path, database: str | None) -> dict[str, Any]:
             "seats": tokens,
         }
     except (JournalFormatError, ScenarioError) as error:
-        raise _fail(str(error).replace("import:", f"{journal}:", 1)) from None
+        raise _fail(str(error)) from None
     except ValidationError as error:
         raise _fail(f"{journal}: the journal's scenario is not valid: {error}") from None
     finally:

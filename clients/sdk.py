@@ -71,14 +71,17 @@ def _refusal(response: httpx.Response) -> str:
         )
     detail = body["detail"]
     if isinstance(detail, list):  # FastAPI's validation errors
-        return "; ".join(
-            f"{'.'.join(str(p) for p in error.get('loc', ())[1:]) or 'request'}: "
-            f"{error.get('msg', error)}"
-            if isinstance(error, dict)
-            else str(error)
-            for error in detail
-        )
+        return "; ".join(map(_field_error, detail))
     return str(detail)
+
+
+def _field_error(error: Any) -> str:
+    """``field: message`` for one of FastAPI's validation errors (``loc`` starts with where:
+    ``body``, ``query``...)."""
+    if not isinstance(error, dict):
+        return str(error)
+    field_name = ".".join(str(part) for part in error.get("loc", ())[1:]) or "request"
+    return f"{field_name}: {error.get('msg', error)}"
 
 
 def ws_url(base_url: str, exercise_id: str) -> str:

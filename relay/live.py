@@ -412,7 +412,9 @@ class ExerciseHub:
         gc.freeze()  # see relay/app.py: long-lived state stays out of full collections
         return live, tokens
 
-    async def import_journal(self, text: str) -> tuple[LiveExercise, dict[str, str]]:
+    async def import_journal(
+        self, text: str, where: str = "import"
+    ) -> tuple[LiveExercise, dict[str, str]]:
         """A journal file as a new exercise (same entries, new id and tokens), checked first.
 
         An exercise that was running when its journal was written comes in paused where the
@@ -422,11 +424,11 @@ class ExerciseHub:
         entry as if the relay had been down meanwhile (the mediator walking, the deadline
         passing) before anyone could look at it. The facilitator resumes it when ready.
         """
-        journal = parse_journal(text, "import")
+        journal = parse_journal(text, where)
         _check_dedupe_keys(journal.entries)
         core, produced = rebuild(journal.entries)
         try:
-            _check_faithful("import", journal.entries, produced)
+            _check_faithful(where, journal.entries, produced)
         except RuntimeError as error:
             raise JournalFormatError(str(error)) from None
         # A file cut in the middle of a step ends before what its last instant made: that

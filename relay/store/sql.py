@@ -94,6 +94,7 @@ __all__ = [
     "SeatRow",
     "SqlStore",
     "normalise_url",
+    "sqlite_file",
 ]
 
 SCHEMA_VERSION = 2
@@ -218,6 +219,14 @@ def normalise_url(url: str) -> URL:
         f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
         "expected sqlite:///path, postgresql://... or postgres://..."
     )
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; ``None`` for an in-memory database or another backend."""
+    if not url.lower().startswith("sqlite"):
+        return None
+    parsed = normalise_url(url)
+    return None if _sqlite_in_memory(parsed) else Path(str(parsed.database)).expanduser()
 
 
 def _is_sqlite(url: URL) -> bool:
