@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from schemas.latency import Constant, Duration, LatencySpec, Model
+from schemas.latency import Constant, Duration, LatencySpec, Model, PositiveDuration
 
 __all__ = [
     "BASE",
@@ -70,7 +70,7 @@ class Pouch(Model):
     travel on the next trip. Notes that become ready at the very moment of a departure travel.
     """
 
-    every: Duration | None = Field(default=None, gt=0, description="time between departures")
+    every: PositiveDuration | None = Field(default=None, description="time between departures")
     offset: Duration = Field(default=0.0, description="time of the first departure")
     capacity: int | None = Field(default=None, ge=1, description="notes per trip at most")
 
@@ -131,8 +131,8 @@ class LinkRules(Model):
     receipts: Literal["none", "handed_over", "delivered"] | None = Field(
         default=None, description="inbound: what the sender is told of its note's progress"
     )
-    expiry: Duration | None = Field(
-        default=None, gt=0, description="inbound: an offer lapses this long after it was made"
+    expiry: PositiveDuration | None = Field(
+        default=None, description="inbound: an offer lapses this long after it was made"
     )
 
 
@@ -182,8 +182,8 @@ class Delivery(Model):
     sittings: list[Sitting] = Field(
         default_factory=list, description="when the mediator may travel (empty: always)"
     )
-    sitting_cycle: Duration | None = Field(
-        default=None, gt=0, description="the sittings repeat with this period (e.g. 24h)"
+    sitting_cycle: PositiveDuration | None = Field(
+        default=None, description="the sittings repeat with this period (e.g. 24h)"
     )
 
     @model_validator(mode="after")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 __all__ = [
     "Constant",
     "Duration",
+    "PositiveDuration",
     "Empirical",
     "LatencySpec",
     "LogNormal",
@@ -35,8 +36,25 @@ def _parse_duration(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[float, BeforeValidator(_parse_duration), Field(ge=0, allow_inf_nan=False)]
-"""Seconds (float), accepting unit strings in files."""
+_DurationText = Annotated[str, Field(pattern=_DURATION.pattern)]
+# The constraint comes before the validator and the validator names what it takes, so the
+# JSON Schema says what a file may hold: a number (with the bound) or a unit string.
+Duration = Annotated[
+    float,
+    Field(ge=0, allow_inf_nan=False),
+    BeforeValidator(
+        _parse_duration, json_schema_input_type=Annotated[float, Field(ge=0)] | _DurationText
+    ),
+]
+"""Seconds (float, at least 0), accepting unit strings in files."""
+PositiveDuration = Annotated[
+    float,
+    Field(gt=0, allow_inf_nan=False),
+    BeforeValidator(
+        _parse_duration, json_schema_input_type=Annotated[float, Field(gt=0)] | _DurationText
+    ),
+]
+"""Seconds (float, more than 0), accepting unit strings in files."""
 
 
 class Model(BaseModel):
@@ -86,7 +104,7 @@ class LogNormal(_Clamped):
     """Log-normal by its median (``exp(mu)``) and the sd of its logarithm (``sigma``)."""
 
     dist: Literal["lognormal"] = "lognormal"
-    median: Annotated[float, BeforeValidator(_parse_duration), Field(gt=0, allow_inf_nan=False)]
+    median: PositiveDuration
     sigma: float = Field(ge=0, allow_inf_nan=False)
 
     @property

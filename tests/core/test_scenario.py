@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+import yaml
 
 from relay.core import Exercise
 from relay.rng import seeded_streams
@@ -12,6 +13,7 @@ from schemas.scenario import (
     Constant,
     LogNormal,
     Normal,
+    Scenario,
     ScenarioError,
     Uniform,
     load_scenario,
@@ -209,3 +211,61 @@ def test_load_scenario_reports_unreadable_and_invalid_files(tmp_path):
 def test_a_scenario_survives_a_json_round_trip():
     scenario = load_scenario(sample_scenario_path())
     assert parse_scenario(scenario.model_dump(mode="json")) == scenario
+
+
+# The JSON Schema that `shuttle schema scenario` prints, for editors and other tools.
+_NON_STANDARD = {"ge", "gt", "le", "lt", "allow_inf_nan", "multiple_of", "strict"}
+
+
+def _schema_validator():
+    from jsonschema import Draft202012Validator
+
+    schema = Scenario.model_json_schema()
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema)
+
+
+def _keywords(node):
+    """Every key used as a keyword anywhere in a schema (property names excluded)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _keywords(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            children = value.values() if key in ("properties", "$defs") else [value]
+            for child in children:
+                yield from _keywords(child)
+
+
+def test_the_json_schema_uses_only_standard_keywords():
+    assert not _NON_STANDARD & set(_keywords(Scenario.model_json_schema()))
+
+
+def test_the_json_schema_accepts_the_shipped_sample_as_written():
+    raw = yaml.safe_load(sample_scenario_path().read_text(encoding="utf-8"))
+    assert raw["deadline"] == "4h"  # a unit string, as authors write them
+    assert list(_schema_validator().iter_errors(raw)) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "valid"),
+    [
+        ({"deadline": "90 min"}, True),
+        ({"deadline": 0}, True),
+        ({"deadline": -1}, False),
+        ({"deadline": "4 parsecs"}, False),
+        ({"delivery": {"inbound": {"expiry": "2h"}}}, True),
+        ({"delivery": {"inbound": {"expiry": 0}}}, False),  # an offer must live a while
+        ({"latency": {"travel": {"dist": "lognormal", "median": 0, "sigma": 1}}}, False),
+    ],
+)
+def test_the_json_schema_agrees_with_the_loader_on_durations(changes, valid):
+    data = with_(**changes)
+    schema_errors = list(_schema_validator().iter_errors(data))
+    assert (schema_errors == []) is valid, schema_errors
+    if valid:
+        parse_scenario(data)
+    else:
+        with pytest.raises(ScenarioError):
+            parse_scenario(data)
