@@ -87,6 +87,23 @@ class AgendaItem(Model):
     min: float | None = Field(default=None, description="lowest value a term may take")
     max: float | None = Field(default=None, description="highest value a term may take")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> AgendaItem:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
+
+    def outside(self, value: float) -> bool:
+        """Whether ``value`` lies outside the range this item's terms may take."""
+        return (self.min is not None and value < self.min) or (
+            self.max is not None and value > self.max
+        )
+
+    def range_text(self) -> str:
+        low = "-inf" if self.min is None else f"{self.min:g}"
+        high = "inf" if self.max is None else f"{self.max:g}"
+        return f"[{low}, {high}]"
+
 
 class MediatorSeat(Model):
     name: str = "Mediator"
@@ -138,11 +155,20 @@ class Scenario(Model):
             raise ValueError(f"parties: ids must differ, got {ids}")
         if reserved & set(ids):
             raise ValueError(f"parties: ids {sorted(reserved & set(ids))} are reserved seat names")
-        items = {a.id for a in self.agenda}
+        items = {a.id: a for a in self.agenda}
         for party in self.parties:
             for name in [*party.positions, *party.refuses]:
                 if name not in items:
                     raise ValueError(f"parties.{party.id}: {name!r} is not an agenda item")
+            for name, position in party.positions.items():
+                item = items[name]
+                for which in ("ideal", "reservation"):
+                    value = getattr(position, which)
+                    if item.outside(value):
+                        raise ValueError(
+                            f"parties.{party.id}.positions.{name}: {which} {value:g} is outside "
+                            f"the agenda item's range {item.range_text()}"
+                        )
         start = self.mediator.start_room
         if start is not None and start not in ids:
             raise ValueError(f"mediator.start_room: {start!r} is not a party id {ids}")

@@ -518,10 +518,8 @@ class Exercise:
                 raise InvalidNote(f"term {name!r} must be a number, got {value!r}")
             if not math.isfinite(value):
                 raise InvalidNote(f"term {name!r} must be finite")
-            low = -math.inf if item.min is None else item.min
-            high = math.inf if item.max is None else item.max
-            if not low <= value <= high:
-                raise InvalidNote(f"term {name!r}={value} is outside [{item.min}, {item.max}]")
+            if item.outside(value):
+                raise InvalidNote(f"term {name!r}={value:g} is outside {item.range_text()}")
 
     def _check_reply(self, sender: str, note: cmd.Submit) -> None:
         if note.kind != "reply":

@@ -196,6 +196,12 @@ def test_malformed_notes_are_refused_and_change_nothing(proposer, bad):
     refused(core, exc, other(proposer), 100.0, **kw)
 
 
+def test_a_term_out_of_range_is_refused_with_the_range():
+    core, _ = offer_delivered("iran")
+    with pytest.raises(InvalidNote, match=r"term 'cap'=91\.5 is outside \[0, 90\]$"):
+        submit(core, "usa", 100.0, kind="proposal", text="p", terms={"cap": 91.5})
+
+
 @pytest.mark.parametrize("sender", PARTIES)
 def test_a_client_id_can_be_used_once_per_seat(sender):
     core = make_core()

@@ -118,6 +118,26 @@ def test_negative_seconds_are_refused():
             "'tariffs' is not an agenda item",
         ),
         (
+            {
+                "agenda": [{"id": "cap", "title": "Cap", "min": 0, "max": 90}],
+                "parties": [
+                    {
+                        "id": "a",
+                        "name": "A",
+                        "positions": {"cap": {"ideal": 20, "reservation": 120}},
+                    },
+                    {"id": "b", "name": "B"},
+                ],
+            },
+            "parties.a.positions.cap",
+            "reservation 120 is outside the agenda item's range [0, 90]",
+        ),
+        (
+            {"agenda": [{"id": "cap", "title": "Cap", "min": 90, "max": 10}]},
+            "agenda.0",
+            "min 90 is above max 10",
+        ),
+        (
             {"parties": [{"id": "a", "name": "A"}, {"id": "a", "name": "B"}]},
             "parties",
             "ids must differ",
@@ -140,6 +160,8 @@ def test_negative_seconds_are_refused():
         "empirical-empty",
         "refuses-unknown",
         "position-unknown",
+        "position-out-of-range",
+        "agenda-range-reversed",
         "duplicate-ids",
         "one-party",
         "id-pattern",
