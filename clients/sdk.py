@@ -59,7 +59,8 @@ def event_of(frame: dict[str, Any]) -> ev.Event:
 
 def _refusal(response: httpx.Response) -> str:
     """What a refused request says, for people: the relay's ``detail``, its validation
-    errors one ``field: message`` each, or (not a relay's answer) the HTTP status."""
+    errors one ``field: message`` each (FastAPI repeats a path parameter's error for every
+    dependency that reads it), or (not a relay's answer) the HTTP status."""
     try:
         body = response.json()
     except ValueError:
@@ -70,8 +71,8 @@ def _refusal(response: httpx.Response) -> str:
             "(is it a Shuttle relay's base URL?)"
         )
     detail = body["detail"]
-    if isinstance(detail, list):  # FastAPI's validation errors
-        return "; ".join(map(_field_error, detail))
+    if isinstance(detail, list):  # FastAPI's validation errors, each said once
+        return "; ".join(dict.fromkeys(map(_field_error, detail)))
     return str(detail)
 
 

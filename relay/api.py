@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from relay.core import ShuttleError
 from relay.core import commands as cmd
 from relay.journal import JournalFormatError, dumps, write_journal
-from relay.live import Close, ExerciseHub, LiveExercise
+from relay.live import NO_SEAT, Close, ExerciseHub, LiveExercise
 from relay.settings import Settings
 from relay.store import SeatRecord
 from relay.views import scenario_view, summary
@@ -138,7 +138,7 @@ async def get_seat(
     token = _bearer(authorization)
     seat = await hub.authenticate(exercise_id, token)
     if seat is None:
-        raise HTTPException(http.HTTP_403_FORBIDDEN, "that token opens no seat of this exercise")
+        raise HTTPException(http.HTTP_403_FORBIDDEN, NO_SEAT)
     return seat
 
 

@@ -146,6 +146,12 @@ class Applied:
     fresh: bool = True  # False: a repeated submit, answered with the note it made before
 
 
+NO_SEAT = "no such exercise, or the token opens none of its seats (or was revoked)"
+"""What a refused token is told, over REST and websockets alike. It names every cause, so
+the user checks both the exercise id and the token, and nobody learns which exercises exist
+(docs/security.md)."""
+
+
 class LiveExercise:
     def __init__(
         self,
@@ -516,6 +522,7 @@ class ExerciseHub:
         return count
 
     async def authenticate(self, exercise_id: str, token: str) -> SeatRecord | None:
+        """The seat ``token`` opens in the exercise, or None (see :data:`NO_SEAT`)."""
         seat = await self.store.find_seat(exercise_id, hash_token(token))
         if seat is None or seat.revoked:
             return None

@@ -32,7 +32,15 @@ from pydantic import ValidationError
 from relay.core import ShuttleError
 from relay.core import commands as cmd
 from relay.journal import dumps, dumps_fast
-from relay.live import Applied, Close, ExerciseHub, LiveExercise, Outgoing, Subscriber
+from relay.live import (
+    NO_SEAT,
+    Applied,
+    Close,
+    ExerciseHub,
+    LiveExercise,
+    Outgoing,
+    Subscriber,
+)
 from relay.settings import Settings
 from relay.store import StoreError
 from relay.views import scenario_view
@@ -259,7 +267,7 @@ async def _join(
         log.exception("exercise %s cannot be served", exercise_id)
         raise refuse("unavailable", "this exercise cannot be served", INTERNAL_ERROR) from None
     if seat is None or live is None or seat.seat in live.revoked:
-        raise refuse("unauthorized", "unknown or revoked token")
+        raise refuse("unauthorized", NO_SEAT)
     key = (exercise_id, seat.seat)
     if not gate.admit(key):
         raise refuse(

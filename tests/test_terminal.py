@@ -87,6 +87,9 @@ def test_a_refusal_reads_as_fields_and_messages_and_a_stranger_as_its_status() -
         _refusal(invalid)
         == "seed: Input should be greater than or equal to 0; request: Field required"
     )
+    pattern = {"loc": ["path", "exercise_id"], "msg": "String should match pattern"}
+    repeated = httpx.Response(422, request=request, json={"detail": [pattern] * 3})
+    assert _refusal(repeated) == "exercise_id: String should match pattern"  # said once
     page = httpx.Response(404, request=request, text="<html>Not here</html>")
     assert _refusal(page) == (
         "HTTP 404 Not Found from http://127.0.0.1:9/exercises (is it a Shuttle relay's base URL?)"

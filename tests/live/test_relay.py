@@ -10,6 +10,7 @@ import pytest
 import websockets
 
 from clients.sdk import Refused, RelayAPI, SeatClient, ws_url
+from relay.live import NO_SEAT
 from tests.conftest import quick_scenario
 
 pytestmark = pytest.mark.asyncio
@@ -125,14 +126,28 @@ async def test_bad_frames_get_error_frames_and_the_connection_stays(
         assert json.loads(await ws.recv())["type"] == "pong"
 
 
-async def test_unknown_token_is_closed_with_policy_violation(api: RelayAPI, relay_url: str) -> None:
+@pytest.mark.parametrize("wrong", ["token", "exercise"])
+async def test_unknown_token_is_closed_with_policy_violation(
+    api: RelayAPI, relay_url: str, wrong: str
+) -> None:
     created = await api.create(quick_scenario())
-    async with websockets.connect(ws_url(relay_url, created["id"]), compression=None) as ws:
-        await ws.send(json.dumps({"type": "hello", "token": "not-a-token"}))
-        assert json.loads(await ws.recv())["code"] == "unauthorized"
+    exercise, token = created["id"], created["seats"]["iran"]
+    if wrong == "token":
+        token = "not-a-token"
+    else:
+        exercise = "ex-0000000000"  # well-formed, unknown
+    async with websockets.connect(ws_url(relay_url, exercise), compression=None) as ws:
+        await ws.send(json.dumps({"type": "hello", "token": token}))
+        refusal = json.loads(await ws.recv())
+        assert refusal["code"] == "unauthorized"
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    with pytest.raises(Refused) as refused:
+        await api.get(exercise, token)
+    # one answer for both causes, naming both, over websockets and REST alike
+    assert refusal["message"] == refused.value.message == NO_SEAT
+    assert "no such exercise" in NO_SEAT and "token" in NO_SEAT
 
 
 async def test_first_frame_must_be_hello(api: RelayAPI, relay_url: str) -> None:
