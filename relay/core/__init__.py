@@ -7,6 +7,7 @@ events out, and wake the core at :meth:`Exercise.next_deadline`. See ``exercise.
 from . import commands, events
 from .errors import (
     DirectChannel,
+    InvalidCommand,
     InvalidNote,
     LocalProtocolError,
     NotPermitted,
@@ -24,6 +25,7 @@ __all__ = [
     "DirectChannel",
     "Draws",
     "Exercise",
+    "InvalidCommand",
     "InvalidNote",
     "LocalProtocolError",
     "NotPermitted",

@@ -13,7 +13,10 @@
         ├── OutOfScope          the recipient refuses an agenda item the note is tagged with
         │                                                                (409, "out_of_scope")
         ├── UnknownNote         no such note, or not one this seat knows       (404, "unknown_note")
-        └── InvalidNote         the note itself is malformed                   (422, "invalid_note")
+        └── InvalidCommand      the command's arguments are malformed: a room that does not
+            │                   exist, a hold condition or batch that makes no sense
+            │                                                        (422, "invalid_command")
+            └── InvalidNote     the note itself is malformed                   (422, "invalid_note")
 
 Each class carries the HTTP status and the machine-readable ``code`` the adapters send, so a
 mapping table never has to be kept in step with the tree by hand.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 __all__ = [
     "DirectChannel",
+    "InvalidCommand",
     "InvalidNote",
     "LocalProtocolError",
     "NotPermitted",
@@ -75,6 +79,10 @@ class UnknownNote(RuleViolation):
     code = "unknown_note"
 
 
-class InvalidNote(RuleViolation):
+class InvalidCommand(RuleViolation):
     status = 422
+    code = "invalid_command"
+
+
+class InvalidNote(InvalidCommand):
     code = "invalid_note"

@@ -62,6 +62,7 @@ from . import commands as cmd
 from . import events as ev
 from .errors import (
     DirectChannel,
+    InvalidCommand,
     InvalidNote,
     LocalProtocolError,
     NotPermitted,
@@ -400,7 +401,7 @@ class Exercise:
             links = resolve(self.parties, delivery, self.scenario.exercise_wide_rules())
             Scenario.model_validate({**self.scenario.model_dump(), "delivery": delivery})
         except ValidationError as error:
-            raise InvalidNote(f"delivery rules: {describe_errors(error)}") from None
+            raise InvalidCommand(f"delivery rules: {describe_errors(error)}") from None
         self.delivery = delivery
         self._use_links(links)
         self._emit(
@@ -650,7 +651,7 @@ class Exercise:
     def _hold(self, command: cmd.Hold) -> None:
         note = self._mediator_note(command, command.note)
         if command.until is not None and command.until <= self.now:
-            raise InvalidNote(f"hold until {command.until}: that time has passed")
+            raise InvalidCommand(f"hold until {command.until}: that time has passed")
         condition = None
         if command.condition is not None:
             condition = self._parse_condition(command.condition)
@@ -680,11 +681,11 @@ class Exercise:
     def _parse_condition(self, condition: str) -> tuple[str, int]:
         kind, _, number = condition.partition(":")
         if kind not in ("delivered", "answered") or not number.isdigit():
-            raise InvalidNote(
+            raise InvalidCommand(
                 f"condition {condition!r}: use delivered:N or answered:N with a note number"
             )
         if int(number) not in self.notes:
-            raise InvalidNote(f"condition {condition!r}: there is no note {number}")
+            raise InvalidCommand(f"condition {condition!r}: there is no note {number}")
         return kind, int(number)
 
     def _condition_holds(self, condition: tuple[str, int]) -> bool:
@@ -709,7 +710,7 @@ class Exercise:
         note = self._mediator_note(command, command.note)
         words = command.comment if isinstance(command, cmd.Return) else command.reason
         if not words.strip() or len(words) > MAX_TEXT:
-            raise InvalidNote(f"say why, in 1 to {MAX_TEXT} characters")
+            raise InvalidCommand(f"say why, in 1 to {MAX_TEXT} characters")
         self._send_back_note(command.by, note, type(command), words)
 
     def _send_back_note(
@@ -743,7 +744,7 @@ class Exercise:
         if isinstance(self.location, Travelling):
             raise WrongState(f"cannot travel: already on the way to {self.location.destination}")
         if destination not in self.parties:
-            raise InvalidNote(f"no room {destination!r}; rooms are {list(self.parties)}")
+            raise InvalidCommand(f"no room {destination!r}; rooms are {list(self.parties)}")
         if destination == self.location:
             raise WrongState(f"cannot travel: already in {destination}'s room")
         sitting = self.delivery.next_sitting(self.now)
@@ -777,7 +778,7 @@ class Exercise:
             notes.append(note)
         rooms = {self._other(note.sender) for note in notes}
         if len(rooms) != 1 or len(set(chosen)) != len(chosen):
-            raise InvalidNote("a batch carries distinct notes for one room")
+            raise InvalidCommand("a batch carries distinct notes for one room")
         (room,) = rooms
         if room != self.location:
             self._check_travel(room)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from relay.core import Exercise, InvalidNote, NotPermitted, WrongState
+from relay.core import Exercise, InvalidCommand, InvalidNote, NotPermitted, WrongState
 from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core.exercise import FACILITATOR, MEDIATOR
@@ -306,7 +306,7 @@ def test_a_hold_on_a_condition_is_released_when_it_holds() -> None:
     events = core.events()
     (released,) = of_type(events, ev.NoteReleased)
     assert (released.note, released.by, released.at) == (second, ev.CORE, 14.0)
-    with pytest.raises(InvalidNote, match="condition"):
+    with pytest.raises(InvalidCommand, match="condition"):
         core.handle(cmd.Hold(by=MEDIATOR, note=second, condition="answered:99"), 15.0)
 
 
@@ -466,9 +466,9 @@ def test_only_the_facilitator_changes_rules_and_bad_rules_are_refused_whole() ->
     core = make_core()
     with pytest.raises(NotPermitted):
         core.handle(cmd.ChangeRules(by="iran", delivery={"preset": "direct"}), 1.0)
-    with pytest.raises(InvalidNote, match="links"):
+    with pytest.raises(InvalidCommand, match="links"):
         core.handle(cmd.ChangeRules(by=FACILITATOR, delivery={"links": {"iran->usa": {}}}), 1.0)
-    with pytest.raises(InvalidNote, match="preset"):
+    with pytest.raises(InvalidCommand, match="preset"):
         core.handle(cmd.ChangeRules(by=FACILITATOR, delivery={"preset": "pigeon"}), 1.0)
     assert core.events() == []
     core.handle(cmd.ChangeRules(by=FACILITATOR, delivery={"preset": "direct"}), 1.0)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from relay.core import InvalidNote, NoteStatus, NotPermitted, UnknownNote, WrongState
+from relay.core import (
+    InvalidCommand,
+    InvalidNote,
+    NoteStatus,
+    NotPermitted,
+    UnknownNote,
+    WrongState,
+)
 from relay.core import commands as cmd
 from relay.core import events as ev
 
@@ -145,7 +152,7 @@ def test_an_early_manual_release_cancels_the_timed_release():
 def test_hold_until_a_past_time_is_refused():
     core, note = collected("iran")
     before = snapshot(core)
-    with pytest.raises(InvalidNote, match="has passed"):
+    with pytest.raises(InvalidCommand, match="has passed"):
         core.handle(cmd.Hold(by=M, note=note, until=10.0), 10.0)
     assert snapshot(core) == before
 
@@ -210,9 +217,9 @@ def test_decline_away_from_the_sender_waits_for_the_mediator_to_return(sender):
 def test_return_and_decline_must_say_why(words):
     core, note = collected("iran")
     before = snapshot(core)
-    with pytest.raises(InvalidNote):
+    with pytest.raises(InvalidCommand):
         core.handle(cmd.Return(by=M, note=note, comment=words), 10.0)
-    with pytest.raises(InvalidNote):
+    with pytest.raises(InvalidCommand):
         core.handle(cmd.Decline(by=M, note=note, reason=words), 10.0)
     assert snapshot(core) == before
 
@@ -324,8 +331,29 @@ def test_travel_rules():
     core = make_core(mediator="human", travel=60.0)
     with pytest.raises(WrongState, match="already in iran"):
         travel(core, "iran", 0.0)
-    with pytest.raises(InvalidNote, match="no room"):
+    with pytest.raises(InvalidCommand, match="no room"):
         travel(core, "atlantis", 0.0)
     travel(core, "usa", 0.0)
     with pytest.raises(WrongState, match="already on the way to usa"):
         travel(core, "iran", 30.0)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        cmd.Travel(by=M, destination="mars"),
+        cmd.Hold(by=M, note=1, condition="delivered:99"),
+        cmd.Hold(by=M, note=1, until=5.0),
+        cmd.Decline(by=M, note=1, reason=" "),
+        cmd.Return(by=M, note=1, comment=""),
+    ],
+    ids=["travel", "hold-condition", "hold-until", "decline", "return"],
+)
+def test_malformed_commands_are_invalid_commands_not_invalid_notes(command):
+    core, _ = collected("iran")
+    before = snapshot(core)
+    with pytest.raises(InvalidCommand) as refused:
+        core.handle(command, 10.0)
+    assert not isinstance(refused.value, InvalidNote)
+    assert (refused.value.code, refused.value.status) == ("invalid_command", 422)
+    assert snapshot(core) == before

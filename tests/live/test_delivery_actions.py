@@ -33,7 +33,7 @@ async def test_a_human_mediator_batches_and_holds_on_a_condition(
         assert held["type"] == "ack"
         with pytest.raises(Refused) as refused:
             await mediator.hold(second["note"], condition="answered:999")
-        assert refused.value.code == "invalid_note"
+        assert refused.value.code == "invalid_command"
         await mediator.batch([first["note"], second["note"]])
         for note in (first["note"], second["note"]):
             await next_event(usa, "note.delivered", note=note)
@@ -57,7 +57,7 @@ async def test_the_facilitator_changes_the_rules_in_flight(api: RelayAPI, relay_
         assert refused.value.code == "forbidden"
         with pytest.raises(Refused) as refused:
             await facilitator.change_rules({"preset": "pigeon"})
-        assert refused.value.code == "invalid_note" and "pigeon" in refused.value.message
+        assert refused.value.code == "invalid_command" and "pigeon" in refused.value.message
         await facilitator.change_rules({"preset": "phone-line"})
         changed = await next_event(mediator, "rules.changed")
         assert changed["data"]["delivery"] == {"preset": "phone-line"}

@@ -41,6 +41,7 @@ CODES = {
     "wrong_state",
     "unknown_note",
     "invalid_note",
+    "invalid_command",
     "out_of_scope",
 }
 TYPES = ["hello", "submit", "relay", "hold", "release", "return", "decline", "travel", "control"]
