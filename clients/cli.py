@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from io import StringIO
 from pathlib import Path
@@ -401,9 +402,7 @@ def export_(
 
 
 async def _export(exercise: str, database: str | None) -> str:
-    from relay.store import default_database_url
-
-    url = database or default_database_url()
+    url = _database_url(database)
     store = await _open(url, must_exist=True)
     try:
         record = await store.get_exercise(exercise)
@@ -420,15 +419,41 @@ async def _export(exercise: str, database: str | None) -> str:
 def import_(
     journal: Annotated[Path, typer.Argument(help="A journal file (JSON Lines).")],
     database: DatabaseOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the id, phase, events and tokens as JSON.")
+    ] = False,
 ) -> None:
     """Store a journal file as a new exercise (checked by replay first); prints seat tokens."""
-    created = asyncio.run(_import(journal, database))
-    typer.echo(json.dumps(created, indent=2))
+    url = _database_url(database)
+    created = asyncio.run(_import(journal, url))
+    if as_json:
+        typer.echo(json.dumps(created, indent=2))
+        return
+    typer.echo(
+        f"Exercise {created['id']} ({created['title']}) imported into {url}: "
+        f"{created['phase']}, {created['events']} events"
+    )
+    relay = "http://127.0.0.1:8000"
+    for seat, token in created["seats"].items():
+        typer.echo(f"  {seat:<12} shuttle join {relay} --exercise {created['id']} --token {token}")
+    typer.echo(f"Serve it first: shuttle serve --database {url}")
+    if created["phase"] == "paused":
+        typer.echo(
+            "It was running when its journal was written and comes in paused: "
+            f"shuttle control resume --exercise {created['id']} "
+            f"--token {created['seats']['facilitator']}"
+        )
 
 
-async def _import(journal: Path, database: str | None) -> dict[str, Any]:
-    from relay.live import ExerciseHub
+def _database_url(database: str | None) -> str:
+    """``--database`` as given, or the default store (``sqlite:///./shuttle.db``)."""
     from relay.store import default_database_url
+
+    return database or default_database_url()
+
+
+async def _import(journal: Path, database: str) -> dict[str, Any]:
+    from relay.live import ExerciseHub, check_import
 
     try:
         text = journal.read_text(encoding="utf-8")
@@ -436,20 +461,23 @@ async def _import(journal: Path, database: str | None) -> dict[str, Any]:
         raise _fail(f"{journal}: {error.strerror}") from None
     except UnicodeDecodeError:
         raise _fail(f"{journal}: not a journal (not UTF-8 text)") from None
-    store = await _open(database or default_database_url())
-    hub = ExerciseHub(store)
-    try:
-        live, tokens = await hub.import_journal(text, str(journal))
-        return {
-            "id": live.id,
-            "phase": live.core.phase.value,
-            "events": live.core.last_seq,
-            "seats": tokens,
-        }
+    try:  # checked before the store is opened: a bad file leaves no database behind
+        imported = check_import(text, str(journal), time.time)
     except (JournalFormatError, ScenarioError) as error:
         raise _fail(str(error)) from None
     except ValidationError as error:
         raise _fail(f"{journal}: the journal's scenario is not valid: {error}") from None
+    store = await _open(database)
+    hub = ExerciseHub(store)
+    try:
+        live, tokens = await hub.store_import(imported)
+        return {
+            "id": live.id,
+            "title": live.record.title,
+            "phase": live.core.phase.value,
+            "events": live.core.last_seq,
+            "seats": tokens,
+        }
     finally:
         await hub.close()
         await store.close()

@@ -43,13 +43,16 @@ from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord, StoreEr
 from schemas.scenario import Scenario
 
 __all__ = [
+    "NO_SEAT",
     "Applied",
     "Close",
     "Outgoing",
     "ExerciseClock",
     "ExerciseHub",
+    "ImportedJournal",
     "LiveExercise",
     "Subscriber",
+    "check_import",
     "hash_token",
 ]
 
@@ -421,43 +424,15 @@ class ExerciseHub:
     async def import_journal(
         self, text: str, where: str = "import"
     ) -> tuple[LiveExercise, dict[str, str]]:
-        """A journal file as a new exercise (same entries, new id and tokens), checked first.
+        """A journal file as a new exercise (same entries, new id and tokens), checked first
+        (see :func:`check_import`)."""
+        return await self.store_import(check_import(text, where, self.wall))
 
-        An exercise that was running when its journal was written comes in paused where the
-        file stops: one ``exercise.paused`` by the facilitator, at the last entry's time, is
-        added (after the rest of the last instant's step, should the file stop inside one).
-        Left running, it would catch up with the real time since that
-        entry as if the relay had been down meanwhile (the mediator walking, the deadline
-        passing) before anyone could look at it. The facilitator resumes it when ready.
-        """
-        journal = parse_journal(text, where)
-        _check_dedupe_keys(journal.entries)
-        core, produced = rebuild(journal.entries)
-        try:
-            _check_faithful(where, journal.entries, produced)
-        except RuntimeError as error:
-            raise JournalFormatError(str(error)) from None
-        # A file cut in the middle of a step ends before what its last instant made: that
-        # rest is stored too (the rebuild made it, at that instant; a load would add it).
-        added = produced[len(journal.entries) :]
-        if core.phase is Phase.RUNNING:
-            core.handle(cmd.Pause(by="facilitator"), core.now)
-            added += core.events()
-        wall = self.wall()
-        entries = [*journal.entries, *(to_entry(event, wall) for event in added)]
-        meta = journal.exercise
-        record = ExerciseRecord(
-            id="ex-" + secrets.token_hex(5),
-            scenario=core.scenario.model_dump(mode="json"),
-            seed=core.seed,
-            speed=_positive(meta.get("speed"), 1.0),
-            created_wall=_positive(meta.get("created_wall"), self.wall()),
-            status=core.phase.value,
-            title=str(meta.get("title") or core.scenario.title),
-        )
-        tokens = await self._store_new(record, core, 1)
-        await self.store.append(record.id, entries)
-        return await self.get(record.id), tokens  # type: ignore[return-value]
+    async def store_import(self, imported: ImportedJournal) -> tuple[LiveExercise, dict[str, str]]:
+        """Store a journal :func:`check_import` accepted; returns the exercise and its tokens."""
+        tokens = await self._store_new(imported.record, imported.core, 1)
+        await self.store.append(imported.record.id, imported.entries)
+        return await self.get(imported.record.id), tokens  # type: ignore[return-value]
 
     async def _store_new(
         self, record: ExerciseRecord, core: Exercise, observers: int
@@ -556,6 +531,53 @@ def _settle(done: asyncio.Future[Applied], outcome: Applied | BaseException) -> 
         done.set_exception(outcome)
     else:
         done.set_result(outcome)
+
+
+@dataclass(frozen=True)
+class ImportedJournal:
+    """A journal file checked and made ready to store as a new exercise."""
+
+    record: ExerciseRecord
+    core: Exercise
+    entries: list[Entry]
+
+
+def check_import(text: str, where: str, wall: Callable[[], float]) -> ImportedJournal:
+    """Parse a journal file and check that it replays faithfully, touching no store.
+
+    Raises :class:`JournalFormatError` naming ``where``. An exercise that was running when
+    its journal was written comes in paused where the file stops: one ``exercise.paused`` by
+    the facilitator, at the last entry's time, is added (after the rest of the last instant's
+    step, should the file stop inside one). Left running, it would catch up with the real
+    time since that entry as if the relay had been down meanwhile (the mediator walking, the
+    deadline passing) before anyone could look at it. The facilitator resumes it when ready.
+    """
+    journal = parse_journal(text, where)
+    _check_dedupe_keys(journal.entries)
+    core, produced = rebuild(journal.entries)
+    try:
+        _check_faithful(where, journal.entries, produced)
+    except RuntimeError as error:
+        raise JournalFormatError(str(error)) from None
+    # A file cut in the middle of a step ends before what its last instant made: that rest
+    # is stored too (the rebuild made it, at that instant; a load would add it).
+    added = produced[len(journal.entries) :]
+    if core.phase is Phase.RUNNING:
+        core.handle(cmd.Pause(by="facilitator"), core.now)
+        added += core.events()
+    now = wall()
+    meta = journal.exercise
+    record = ExerciseRecord(
+        id="ex-" + secrets.token_hex(5),
+        scenario=core.scenario.model_dump(mode="json"),
+        seed=core.seed,
+        speed=_positive(meta.get("speed"), 1.0),
+        created_wall=_positive(meta.get("created_wall"), now),
+        status=core.phase.value,
+        title=str(meta.get("title") or core.scenario.title),
+    )
+    entries = [*journal.entries, *(to_entry(event, now) for event in added)]
+    return ImportedJournal(record, core, entries)
 
 
 def _check_dedupe_keys(entries: list[Entry]) -> None:

@@ -73,10 +73,22 @@ def test_export_and_import_through_the_database(tmp_path: Path) -> None:
     journal = tmp_path / "sim.jsonl"
     shuttle("simulate", "--seed", "3", "--journal", str(journal), "--quiet")
     database = f"sqlite:///{tmp_path / 'store.db'}"
-    created = json.loads(shuttle("import", str(journal), "--database", database).stdout)
+    created = json.loads(shuttle("import", str(journal), "--database", database, "--json").stdout)
     assert created["phase"] == "ended"
     exported = shuttle("export", created["id"], "--database", database).stdout
     assert exported.splitlines()[1:] == journal.read_text(encoding="utf-8").splitlines()[1:]
+    said = shuttle("import", str(journal), "--database", database).stdout.splitlines()
+    events = len(exported.splitlines()) - 1
+    assert said[0].startswith("Exercise ex-") and f"{database}: ended, {events} events" in said[0]
+    assert [line.split()[0] for line in said[1:6]] == [
+        "iran",
+        "usa",
+        "mediator",
+        "facilitator",
+        "observer",
+    ]
+    assert all(" shuttle join http://127.0.0.1:8000 --exercise ex-" in line for line in said[1:6])
+    assert said[6] == f"Serve it first: shuttle serve --database {database}"
 
 
 def test_every_command_has_help() -> None:
@@ -118,6 +130,7 @@ def test_an_unreachable_relay_is_one_clear_line() -> None:
         (("simulate", "--preset", "direct", "--delivery", "{tmp}/d.yaml"), "not both"),
         (("simulate", "--scenario", "{tmp}/binary.yaml"), "not a text file"),
         (("import", "{tmp}/binary.yaml", "--database", "sqlite:///{tmp}/i.db"), "not UTF-8"),
+        (("import", "{tmp}/junk.jsonl", "--database", "sqlite:///{tmp}/i.db"), "1: not JSON"),
         (("export", "ex-0123456789", "--database", "sqlite:///{tmp}/typo.db"), "no database at"),
         (("export", "ex-0123456789", "--database", "nonsense://x"), "cannot open the journal"),
         (("control", "explode", "--exercise", "ex-1", "--token", "t"), "choose start, pause"),
@@ -127,10 +140,11 @@ def test_bad_input_is_refused_before_any_work_without_a_traceback(
     tmp_path: Path, args: tuple[str, ...], said: str
 ) -> None:
     (tmp_path / "binary.yaml").write_bytes(bytes(range(128, 256)))
+    (tmp_path / "junk.jsonl").write_text('{"unfinished\n', encoding="utf-8")
     result = shuttle(*(arg.format(tmp=tmp_path) for arg in args), check=False)
     assert result.returncode == 2, result.stdout + result.stderr
     assert said in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.yaml"]  # nothing made
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.yaml", "junk.jsonl"]
 
 
 def test_replay_options_of_a_re_run_are_refused_without_one(tmp_path: Path) -> None:
