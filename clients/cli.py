@@ -10,13 +10,16 @@ import time
 from collections.abc import Awaitable, Callable
 from io import StringIO
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from relay.journal import JournalFormatError, journal_header, read_journal, write_journal
 from schemas.scenario import Scenario, ScenarioError, load_scenario, sample_scenario_path
+
+if TYPE_CHECKING:
+    from relay.core.events import ExerciseEnded
 
 app = typer.Typer(
     help="Shuttle: a message-relay simulator for mediated (shuttle) negotiations.",
@@ -255,7 +258,7 @@ def demo(
     outcome = asyncio.run(
         run_demo(chosen, seed=seed, speed=speed, journal=journal, database_url=database)
     )
-    typer.echo(f"\nOutcome: {outcome.reason} at exercise time {outcome.at:.0f}s.")
+    typer.echo(f"\nOutcome: {_outcome_text(outcome)} at exercise time {outcome.at:.0f}s.")
     typer.echo(f"Journal written to {journal} (check it: shuttle replay {journal} --verify)")
 
 
@@ -280,6 +283,19 @@ def simulate(
     _report(result.events, result.outcome, chosen.title, seed, journal, quiet)
 
 
+def _outcome_text(outcome: ExerciseEnded | None) -> str:
+    """How an exercise ended (its ``exercise.ended`` event, or None), in a few words."""
+    if outcome is None:
+        return "unfinished"
+    if outcome.reason == "agreement":
+        return f"agreement on note #{outcome.note}"
+    if outcome.reason == "deadline":
+        return "deadline passed without agreement"
+    if outcome.reason == "facilitator":
+        return "ended by the facilitator"
+    return str(outcome.reason)
+
+
 def _report(
     events: list[Any],
     outcome: Any,
@@ -300,7 +316,7 @@ def _report(
             header = {"title": title, "seed": seed, "speed": None}
             write_journal(out, (to_entry(e) for e in events), header)
     typer.echo(
-        f"Outcome: {outcome.reason if outcome else 'unfinished'}; "
+        f"Outcome: {_outcome_text(outcome)}; "
         f"{len(events)} events" + (f"; journal: {journal}" if journal else "")
     )
 

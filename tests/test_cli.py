@@ -154,3 +154,16 @@ def test_replay_options_of_a_re_run_are_refused_without_one(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "--out and --quiet go with --preset/--delivery" in result.stderr
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_the_outcome_is_said_in_words() -> None:
+    from clients.cli import _outcome_text
+    from relay.core.events import ExerciseEnded
+
+    def ended(reason: str, note: int | None = None) -> ExerciseEnded:
+        return ExerciseEnded(seq=9, at=60.0, by="core", reason=reason, note=note)
+
+    assert _outcome_text(ended("agreement", 12)) == "agreement on note #12"
+    assert _outcome_text(ended("deadline")) == "deadline passed without agreement"
+    assert _outcome_text(ended("facilitator")) == "ended by the facilitator"
+    assert _outcome_text(None) == "unfinished"

@@ -19,7 +19,7 @@ def test_each_preset_plays_the_sample_to_its_end(preset: str, tmp_path: Path) ->
     journal = tmp_path / f"{preset}.jsonl"
     result = shuttle("simulate", "--preset", preset, "--journal", str(journal))
     last = result.stdout.strip().splitlines()[-1]
-    assert last.startswith(("Outcome: agreement", "Outcome: deadline")), last
+    assert last.startswith(("Outcome: agreement on note #", "Outcome: deadline passed")), last
     entries = read_journal(journal).entries
     created = from_entry(entries[0])
     assert created.scenario["delivery"] == {"preset": preset}  # type: ignore[attr-defined]
