@@ -342,8 +342,11 @@ def replay(
         bool, typer.Option("--quiet", "-q", help="With --preset/--delivery: no transcript.")
     ] = False,
 ) -> None:
-    """Replay a journal: print its transcript, check it with --verify, or re-run its party
-    inputs under other delivery rules with --preset/--delivery (a counterfactual)."""
+    """Replay a journal: its transcript, a --verify check, or a counterfactual re-run.
+
+    With --preset or --delivery the journal's party inputs are re-run under other delivery
+    rules, and the new journal is printed and can be written with -o.
+    """
     from clients.transcript import Transcript
     from relay.journal import from_entry
     from relay.replay import verify as check
@@ -591,10 +594,9 @@ def join(
     exercise: ExerciseOpt,
     token: Annotated[str, typer.Option(help="Your seat's token.", envvar="SHUTTLE_TOKEN")],
 ) -> None:
-    """Play a party's or the mediator's seat in the terminal (a facilitator or observer token
-    joins to watch).
+    """Play a party's or the mediator's seat in the terminal, or watch with another token.
 
-    If the connection drops, or the relay restarts, join reconnects with backoff.
+    A facilitator or observer token joins to watch. If the connection drops, or the relay restarts, join reconnects with backoff.
 
     It resumes after the last event it printed; an unacknowledged note is resent, stored once.
 

@@ -167,3 +167,14 @@ def test_the_outcome_is_said_in_words() -> None:
     assert _outcome_text(ended("deadline")) == "deadline passed without agreement"
     assert _outcome_text(ended("facilitator")) == "ended by the facilitator"
     assert _outcome_text(None) == "unfinished"
+
+
+def test_every_command_is_summed_up_in_one_line() -> None:
+    """The command list shows a docstring's first paragraph with its line breaks kept."""
+    import inspect
+
+    from clients.cli import app
+
+    for command in app.registered_commands:
+        summary = (inspect.getdoc(command.callback) or "").split("\n\n")[0]
+        assert summary and "\n" not in summary, command.callback
