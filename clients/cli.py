@@ -596,7 +596,8 @@ def join(
 ) -> None:
     """Play a party's or the mediator's seat in the terminal, or watch with another token.
 
-    A facilitator or observer token joins to watch. If the connection drops, or the relay restarts, join reconnects with backoff.
+    A facilitator or observer token joins to watch. If the connection drops, or the relay
+    restarts, join reconnects with backoff.
 
     It resumes after the last event it printed; an unacknowledged note is resent, stored once.
 
