@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import sys
 import time
@@ -603,7 +604,7 @@ def join(
 
     \b
     Party commands:
-      propose TEXT [| term=value ...]   e.g. propose Cap at 3.67 | enrichment_cap=3.67
+      propose TEXT [| term=value ...]   e.g. propose A cap | enrichment_cap=3.67
       reply N accept|reject|counter|clarify TEXT [| term=value ...]
       ask TEXT   say TEXT   aside TEXT   (aside: for the mediator only)
       tag ITEM[,ITEM]  tags the next note with agenda items
@@ -611,7 +612,7 @@ def join(
       relay N [TEXT]        carry note N (a TEXT makes it a paraphrase)
       hold N [UNTIL | delivered:M | answered:M]   release N
       return N COMMENT  decline N REASON  travel PARTY
-      batch [N ...]         relay these (or every read) notes verbatim and leave with them
+      batch [N ...]         relay these (or all read) notes and leave with them
     Both: help, status, quit
     """
     from clients.terminal import play
@@ -711,6 +712,20 @@ def study(
             ],
         }
         json_path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+
+
+def _reflowed(doc: str) -> str:
+    """A docstring as help text: each paragraph on one line, for the terminal to wrap.
+
+    Typer keeps a paragraph's single line breaks, so a docstring's own line ends would show
+    as ragged lines at any other width. A paragraph that starts with ``\\b`` keeps its lines.
+    """
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else " ".join(p.splitlines()) for p in paragraphs)
+
+
+for _command in app.registered_commands:
+    _command.help = _reflowed(_command.help or inspect.getdoc(_command.callback) or "")
 
 
 def main() -> None:

@@ -169,12 +169,12 @@ def test_the_outcome_is_said_in_words() -> None:
     assert _outcome_text(None) == "unfinished"
 
 
-def test_every_command_is_summed_up_in_one_line() -> None:
-    """The command list shows a docstring's first paragraph with its line breaks kept."""
-    import inspect
-
+def test_help_paragraphs_are_left_to_the_terminal_to_wrap() -> None:
+    """Typer shows a help paragraph's line breaks as they are: none but in ``\\b`` blocks."""
     from clients.cli import app
 
     for command in app.registered_commands:
-        summary = (inspect.getdoc(command.callback) or "").split("\n\n")[0]
-        assert summary and "\n" not in summary, command.callback
+        paragraphs = (command.help or "").split("\n\n")
+        assert paragraphs[0], command.callback
+        for paragraph in paragraphs:
+            assert paragraph.startswith("\b") or "\n" not in paragraph, paragraph
