@@ -8,6 +8,7 @@ import secrets
 import shlex
 import sys
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.exceptions import InvalidHandshake, InvalidURI
@@ -217,7 +218,7 @@ async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:
     # client ids: unique across runs of this terminal, the same when a submit is resent
     session = secrets.token_hex(4)
     ids = itertools.count(1)
-    tags: list[str] = []
+    tags = _Tags()
     sent: set[asyncio.Task[None]] = set()
     try:
         while True:
@@ -238,31 +239,46 @@ async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:
                 print(f"seat {seat.seat}, last event seen #{seat.last_seq}{resumes}{state}")
                 continue
             if line == "tag" or line.startswith("tag "):
-                tags = [t for t in shlex.split(line[4:].replace(",", " ")) if t]
-                print(f"next note tagged {tags}" if tags else "next note untagged")
+                tags.next = [t for t in shlex.split(line[4:].replace(",", " ")) if t]
+                print(f"next note tagged {tags.next}" if tags.next else "next note untagged")
                 continue
             try:
-                method, args = parse_line(line, tags)
+                method, args = parse_line(line, tags.next)
             except LineError as error:
                 print(f"? {error}")
                 continue
+            used: list[str] = []
             if method == "submit":
                 args["client_id"] = f"{seat.seat}-{session}-{next(ids)}"
-                tags = []
+                used, tags.next = tags.next, []
             if not seat.connected:
                 print("queued: the relay is out of reach; it is sent once the seat reconnects")
-            task = asyncio.create_task(_send(seat, method, args))
+            task = asyncio.create_task(_send(seat, method, args, tags, used))
             sent.add(task)
             task.add_done_callback(sent.discard)
     finally:
         await _leave(seat, sent)
 
 
-async def _send(seat: SeatClient, method: str, args: dict[str, Any]) -> None:
+@dataclass
+class _Tags:
+    """The tags set with ``tag`` for the next note."""
+
+    next: list[str] = field(default_factory=list)
+
+
+async def _send(
+    seat: SeatClient, method: str, args: dict[str, Any], tags: _Tags, used: list[str]
+) -> None:
+    """Send one command and print its answer. A refused note gives back the tags it took
+    (``used``), unless others were set meanwhile."""
     try:
         answer = await getattr(seat, method)(**args)
     except Refused as error:
         print(f"refused ({error.code}): {error.message}", flush=True)
+        if used and not tags.next:
+            tags.next = used
+            print(f"next note tagged {used} (kept from the refused one)", flush=True)
         return
     except ConnectionLost:
         print("The connection was lost; that command was not recorded.", flush=True)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from clients import terminal
-from clients.sdk import _refusal
+from clients.sdk import Refused, _refusal
 
 
 class FakeSeat:
@@ -94,3 +94,34 @@ def test_a_refusal_reads_as_fields_and_messages_and_a_stranger_as_its_status() -
     assert _refusal(page) == (
         "HTTP 404 Not Found from http://127.0.0.1:9/exercises (is it a Shuttle relay's base URL?)"
     )
+
+
+class RefusingSeat(FakeSeat):
+    """Refuses the first note, takes the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(connected=True)
+        self.refused = asyncio.Event()
+
+    async def submit(self, **args: Any) -> dict[str, Any]:
+        self.submitted.append(args)
+        if len(self.submitted) == 1:
+            # set before raising: the sender's task handles the refusal before the test wakes
+            self.refused.set()
+            raise Refused("invalid_note", "term 'cap'=95 is outside [0, 90]")
+        return {"type": "ack", "note": 1}
+
+
+async def test_a_refused_note_gives_its_tags_to_the_next_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seat = RefusingSeat()
+    lines = typed("tag missiles", "ask About missiles? | cap=95")
+    reader = asyncio.create_task(terminal._read_commands(seat, lines))  # type: ignore[arg-type]
+    await asyncio.wait_for(seat.refused.wait(), 1)
+    for line in ("ask About missiles?", "ask Anything else?", ""):
+        lines.put_nowait(line + "\n" if line else "")
+    await asyncio.wait_for(reader, 1)
+
+    assert [args["tags"] for args in seat.submitted] == [["missiles"], ["missiles"], []]
+    assert "next note tagged ['missiles'] (kept from the refused one)" in capsys.readouterr().out
