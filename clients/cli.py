@@ -44,6 +44,7 @@ DatabaseOpt = Annotated[
 
 
 MAX_SEED = 2**63 - 1  # what the journal's BIGINT column holds
+DEFAULT_URL = "http://127.0.0.1:8000"  # where `shuttle serve` listens by default
 MAX_SPEED = 100_000.0  # the relay's own limit (schemas/wire.py)
 
 
@@ -453,9 +454,9 @@ def import_(
         f"Exercise {created['id']} ({created['title']}) imported into {url}: "
         f"{created['phase']}, {created['events']} events"
     )
-    relay = "http://127.0.0.1:8000"
     for seat, token in created["seats"].items():
-        typer.echo(f"  {seat:<12} shuttle join {relay} --exercise {created['id']} --token {token}")
+        join = f"shuttle join {DEFAULT_URL} --exercise {created['id']} --token {token}"
+        typer.echo(f"  {seat:<12} {join}")
     typer.echo(f"Serve it first: shuttle serve --database {url}")
     if created["phase"] == "paused":
         typer.echo(
@@ -505,7 +506,7 @@ async def _import(journal: Path, database: str) -> dict[str, Any]:
 
 @app.command()
 def create(
-    url: Annotated[str, typer.Option(help="Relay base URL.")] = "http://127.0.0.1:8000",
+    url: Annotated[str, typer.Option(help="Relay base URL.")] = DEFAULT_URL,
     scenario: ScenarioOpt = None,
     seed: Annotated[
         int | None, typer.Option(help="Seed (random if not given).", callback=_seed)
@@ -551,7 +552,7 @@ def control(
     action: Annotated[str, typer.Argument(help="start, pause, resume or end.", callback=_action)],
     exercise: ExerciseOpt,
     token: FacilitatorTokenOpt,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
 ) -> None:
     """Start, pause, resume or end an exercise (facilitator)."""
     state = _on_relay(url, lambda api: api.control(exercise, action, token))
@@ -563,7 +564,7 @@ def revoke(
     seat: Annotated[str, typer.Argument(help="The seat whose token to revoke, e.g. usa.")],
     exercise: ExerciseOpt,
     token: FacilitatorTokenOpt,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
 ) -> None:
     """Revoke a seat's token for good (facilitator); its open connections close at once."""
     done = _on_relay(url, lambda api: api.revoke(exercise, seat, token))
@@ -576,7 +577,7 @@ def rules(
     token: FacilitatorTokenOpt,
     preset: PresetOpt = None,
     delivery: DeliveryOpt = None,
-    url: UrlOpt = "http://127.0.0.1:8000",
+    url: UrlOpt = DEFAULT_URL,
 ) -> None:
     """Change a running exercise's delivery rules in flight (facilitator).
 
