@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from relay.journal import JournalFormatError, journal_header, read_journal, write_journal
 from schemas.scenario import Scenario, ScenarioError, load_scenario, sample_scenario_path
@@ -367,8 +366,8 @@ def replay(
     if verify:
         try:
             mismatch = check(loaded.entries)
-        except ValidationError as error:
-            raise _fail(f"{journal}: the journal's scenario is not valid: {error}") from None
+        except ScenarioError as error:
+            raise _fail(f"{journal}: {error}") from None
         if mismatch is not None:
             raise _fail(f"replay differs at {mismatch}", code=1)
         typer.echo(f"OK: {len(loaded.entries)} events replayed identically")
@@ -454,9 +453,7 @@ def import_(
         f"Exercise {created['id']} ({created['title']}) imported into {url}: "
         f"{created['phase']}, {created['events']} events"
     )
-    for seat, token in created["seats"].items():
-        join = f"shuttle join {DEFAULT_URL} --exercise {created['id']} --token {token}"
-        typer.echo(f"  {seat:<12} {join}")
+    _echo_seats(DEFAULT_URL, created)
     typer.echo(f"Serve it first: shuttle serve --database {url}")
     if created["phase"] == "paused":
         typer.echo(
@@ -464,6 +461,12 @@ def import_(
             f"shuttle control resume --exercise {created['id']} "
             f"--token {created['seats']['facilitator']}"
         )
+
+
+def _echo_seats(url: str, created: dict[str, Any]) -> None:
+    """Each seat of a new exercise, with the command that joins it on the relay at ``url``."""
+    for seat, token in created["seats"].items():
+        typer.echo(f"  {seat:<12} shuttle join {url} --exercise {created['id']} --token {token}")
 
 
 def _database_url(database: str | None) -> str:
@@ -484,10 +487,8 @@ async def _import(journal: Path, database: str) -> dict[str, Any]:
         raise _fail(f"{journal}: not a journal (not UTF-8 text)") from None
     try:  # checked before the store is opened: a bad file leaves no database behind
         imported = check_import(text, str(journal), time.time)
-    except (JournalFormatError, ScenarioError) as error:
+    except JournalFormatError as error:
         raise _fail(str(error)) from None
-    except ValidationError as error:
-        raise _fail(f"{journal}: the journal's scenario is not valid: {error}") from None
     store = await _open(database)
     hub = ExerciseHub(store)
     try:
@@ -533,8 +534,7 @@ def create(
         url, lambda api: api.create(data, seed=seed, speed=speed), admin_token=admin_token
     )
     typer.echo(f"Exercise {created['id']} ({created['title']}), seed {created['seed']}")
-    for seat, token in created["seats"].items():
-        typer.echo(f"  {seat:<12} shuttle join {url} --exercise {created['id']} --token {token}")
+    _echo_seats(url, created)
     typer.echo(
         f"Start it: shuttle control start --url {url} --exercise {created['id']} "
         f"--token {created['seats']['facilitator']}"

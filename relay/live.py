@@ -40,7 +40,7 @@ from relay.journal import (
 from relay.replay import first_mismatch, rebuild
 from relay.rng import seeded_streams
 from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord, StoreError
-from schemas.scenario import Scenario
+from schemas.scenario import Scenario, ScenarioError
 
 __all__ = [
     "NO_SEAT",
@@ -554,7 +554,10 @@ def check_import(text: str, where: str, wall: Callable[[], float]) -> ImportedJo
     """
     journal = parse_journal(text, where)
     _check_dedupe_keys(journal.entries)
-    core, produced = rebuild(journal.entries)
+    try:
+        core, produced = rebuild(journal.entries)
+    except ScenarioError as error:
+        raise JournalFormatError(f"{where}: {error}") from None
     try:
         _check_faithful(where, journal.entries, produced)
     except RuntimeError as error:

@@ -27,7 +27,7 @@ from relay.gcpause import cyclic_gc_paused
 from relay.journal import from_entry, to_entry
 from relay.rng import SeededStreams, uniforms
 from relay.store.base import Entry
-from schemas.scenario import Scenario
+from schemas.scenario import Scenario, parse_scenario
 
 __all__ = [
     "Mismatch",
@@ -94,7 +94,7 @@ class Mismatch:
 
 def core_from_created(created: ev.ExerciseCreated, recorded: Iterable[ev.Event] = ()) -> Exercise:
     """A fresh core for the journal that ``created`` opens, drawing what ``recorded`` drew."""
-    scenario = Scenario.model_validate(created.scenario)
+    scenario = parse_scenario(created.scenario, ev.ExerciseCreated.TYPE)
     return Exercise(scenario, seed=created.seed, rng=RecordedDraws(created.seed, recorded))
 
 
@@ -111,7 +111,7 @@ def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
     first = from_entry(entries[0])
     if not isinstance(first, ev.ExerciseCreated):
         raise ValueError("a journal starts with exercise.created")
-    scenario = Scenario.model_validate(first.scenario)
+    scenario = parse_scenario(first.scenario, ev.ExerciseCreated.TYPE)
     draws = RecordedDraws.from_entries(first.seed, entries)
     core = Exercise(scenario, seed=first.seed, rng=draws)
     produced = core.events()

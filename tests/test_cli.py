@@ -147,6 +147,24 @@ def test_bad_input_is_refused_before_any_work_without_a_traceback(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.yaml", "junk.jsonl"]
 
 
+def test_a_journal_whose_scenario_is_invalid_is_refused_in_one_line(tmp_path: Path) -> None:
+    journal = tmp_path / "j.jsonl"
+    shuttle("simulate", "--journal", str(journal), "--quiet")
+    lines = journal.read_text(encoding="utf-8").splitlines()
+    created = json.loads(lines[1])
+    created["data"]["scenario"]["parties"] = []
+    lines[1] = json.dumps(created)
+    journal.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    database = tmp_path / "store.db"
+    for args in (("replay", "--verify"), ("import", "--database", f"sqlite:///{database}")):
+        result = shuttle(args[0], str(journal), *args[1:], check=False)
+        assert result.returncode == 2, result.stdout + result.stderr
+        said = " ".join(result.stderr.split())
+        assert f"{journal}: exercise.created: parties" in said, said
+        assert "Traceback" not in result.stderr
+    assert not database.exists()
+
+
 def test_replay_options_of_a_re_run_are_refused_without_one(tmp_path: Path) -> None:
     journal = tmp_path / "j.jsonl"
     shuttle("simulate", "--journal", str(journal), "--quiet")

@@ -227,3 +227,11 @@ async def test_export_import_round_trip_is_lossless(api: RelayAPI, relay_url: st
     with pytest.raises(Refused) as refused:
         await api.import_journal(text.replace('"seq":2', '"seq":9', 1))
     assert refused.value.code == "http_422"
+    lines = text.splitlines()
+    created_entry = json.loads(lines[1])
+    created_entry["data"]["scenario"]["parties"] = []  # a scenario no relay would accept
+    lines[1] = json.dumps(created_entry)
+    with pytest.raises(Refused) as refused:
+        await api.import_journal("\n".join(lines))
+    assert refused.value.code == "http_422"
+    assert "import: exercise.created: parties" in refused.value.message
