@@ -6,6 +6,7 @@ bare baseline of :mod:`benchmarks.forwarder`. Load comes from :mod:`benchmarks.l
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import subprocess
@@ -56,48 +57,86 @@ QUICK = NetConfig(
 )
 
 
+_THROUGHPUT_RUNS = (
+    ("forwarder", True, "forwarder"),
+    ("relay", True, "relay"),
+    ("relay", False, "relay (memory:// journal, diagnostic)"),
+)
+
+
 def throughput(cfg: NetConfig) -> dict[str, float]:
-    out: dict[str, float] = {}
-    runs = [("forwarder", True), ("relay", True), ("relay", False)]
-    for kind, durable in runs:
-        label = kind if durable else "relay (memory:// journal, diagnostic)"
-        with running_server(kind, durable=durable) as server:
+    """Every server up at once, their repetitions interleaved.
+
+    Each repetition runs the forwarder, the durable relay and the in-memory relay one after
+    the other, a few seconds apart, so that a host whose speed drifts during the run (these
+    are shared machines) weighs on the baseline and the relay alike.
+    """
+    with contextlib.ExitStack() as stack:
+        servers = [
+            stack.enter_context(running_server(kind, durable=durable))
+            for kind, durable, _ in _THROUGHPUT_RUNS
+        ]
+        results: list[list[dict[str, Any]]] = [[] for _ in _THROUGHPUT_RUNS]
+        for rep in range(cfg.reps):
+            for (kind, _, label), server, done in zip(
+                _THROUGHPUT_RUNS, servers, results, strict=True
+            ):
+                log(
+                    f"throughput/{label}: repetition {rep + 1} of {cfg.reps}, {cfg.pairs} "
+                    f"pairs, window {cfg.window}, {cfg.duration_s:g}s"
+                )
+                done.append(_throughput_once(cfg, kind, server))
+        out: dict[str, float] = {}
+        for (kind, durable, label), runs in zip(_THROUGHPUT_RUNS, results, strict=True):
+            rates = [run["rates"][0] for run in runs]
+            server_cpu = median([run["server_cpu"][0] for run in runs])
+            client_cpu = median([run["client_cpu"][0] for run in runs])
+            per_note = median([run["messages_per_note"] for run in runs])
             log(
-                f"throughput/{label}: {cfg.pairs} pairs, window {cfg.window}, "
-                f"{cfg.reps} x {cfg.duration_s:g}s"
-            )
-            result = run_in_process(
-                loadgen.relay_throughput,
-                timeout=120 + cfg.reps * 40,
-                kind=kind,
-                base_url=server.base_url,
-                pairs=cfg.pairs,
-                window=cfg.window,
-                reps=cfg.reps,
-                warmup=cfg.warmup_s,
-                duration=cfg.duration_s,
-                server_pid=server.pid,
-            )
-            rate = median(result["rates"])
-            log(
-                f"throughput/{label}: reps {[round(r) for r in result['rates']]}/s; server CPU "
-                f"{median(result['server_cpu']):.2f}, load generator CPU "
-                f"{median(result['client_cpu']):.2f} (cores); "
-                f"{result['messages_per_note']:.2f} websocket messages received per note"
+                f"throughput/{label}: reps {[round(r) for r in rates]}/s; server CPU "
+                f"{server_cpu:.2f}, load generator CPU {client_cpu:.2f} (cores); "
+                f"{per_note:.2f} websocket messages received per note"
             )
             if not durable:
-                out["relay_memory_journal_notes_per_s"] = rate
+                out["relay_memory_journal_notes_per_s"] = median(rates)
                 continue
-            name = "relay_notes_per_s" if kind == "relay" else "forwarder_msgs_per_s"
-            out[name] = rate
-            out[f"{kind}_server_cpu_cores"] = median(result["server_cpu"])
-            out[f"{kind}_loadgen_cpu_cores"] = median(result["client_cpu"])
+            out["relay_notes_per_s" if kind == "relay" else "forwarder_msgs_per_s"] = median(rates)
+            out[f"{kind}_server_cpu_cores"] = server_cpu
+            out[f"{kind}_loadgen_cpu_cores"] = client_cpu
             if kind == "relay":
-                out["relay_messages_per_note"] = result["messages_per_note"]
-                if cfg.profile_dir is not None:
-                    profile_relay(server, cfg)
+                out["relay_messages_per_note"] = per_note
+        pairs = zip(results[1], results[0], strict=True)
+        log(
+            "throughput: relay / forwarder in each repetition "
+            f"{[round(r['rates'][0] / f['rates'][0], 3) for r, f in pairs]}"
+        )
+        if cfg.profile_dir is not None:
+            profile_relay(servers[1], cfg)
     out["relay_throughput_ratio"] = out["relay_notes_per_s"] / out["forwarder_msgs_per_s"]
     return out
+
+
+def _throughput_once(
+    cfg: NetConfig,
+    kind: str,
+    server: Any,
+    *,
+    warmup: float | None = None,
+    duration: float | None = None,
+) -> dict[str, Any]:
+    """One repetition of the throughput load against ``server``, in its own process."""
+    return run_in_process(
+        loadgen.relay_throughput,
+        timeout=180,
+        kind=kind,
+        base_url=server.base_url,
+        pairs=cfg.pairs,
+        window=cfg.window,
+        reps=1,
+        warmup=cfg.warmup_s if warmup is None else warmup,
+        duration=cfg.duration_s if duration is None else duration,
+        server_pid=server.pid,
+    )
 
 
 def profile_relay(server: Any, cfg: NetConfig) -> None:
@@ -129,18 +168,7 @@ def profile_relay(server: Any, cfg: NetConfig) -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        run_in_process(
-            loadgen.relay_throughput,
-            timeout=180,
-            kind="relay",
-            base_url=server.base_url,
-            pairs=cfg.pairs,
-            window=cfg.window,
-            reps=1,
-            warmup=0.2,
-            duration=cfg.profile_s,
-            server_pid=server.pid,
-        )
+        _throughput_once(cfg, "relay", server, warmup=0.2, duration=cfg.profile_s)
     finally:
         recorder.send_signal(signal.SIGINT)
         try:
@@ -159,25 +187,35 @@ def profile_relay(server: Any, cfg: NetConfig) -> None:
 
 
 def latency(cfg: NetConfig) -> dict[str, float]:
+    """Both servers up at once, their repetitions interleaved (see :func:`throughput`)."""
+    kinds = ("forwarder", "relay")
     out: dict[str, float] = {}
-    for kind in ("forwarder", "relay"):
-        with running_server(kind) as server:
-            log(f"latency/{kind}: one note at a time, {cfg.reps} x {cfg.latency_samples} samples")
-            result = run_in_process(
-                loadgen.relay_latency,
-                timeout=60 + cfg.reps * 60,
-                kind=kind,
-                base_url=server.base_url,
-                samples=cfg.latency_samples,
-                reps=cfg.reps,
-                warmup=cfg.latency_warmup,
-            )
-            p50 = median([percentile(run, 50) for run in result["runs"]])
-            p99 = median([percentile(run, 99) for run in result["runs"]])
-            log(f"latency/{kind}: p50 {p50:.0f} us, p99 {p99:.0f} us")
-            prefix = "relay_added_latency" if kind == "relay" else "forwarder_latency"
-            out[f"{prefix}_p50_us"] = p50
-            out[f"{prefix}_p99_us"] = p99
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(running_server(kind)) for kind in kinds]
+        runs: list[list[list[float]]] = [[] for _ in kinds]
+        for rep in range(cfg.reps):
+            for kind, server, done in zip(kinds, servers, runs, strict=True):
+                log(
+                    f"latency/{kind}: repetition {rep + 1} of {cfg.reps}, one note at a time, "
+                    f"{cfg.latency_samples} samples"
+                )
+                result = run_in_process(
+                    loadgen.relay_latency,
+                    timeout=120,
+                    kind=kind,
+                    base_url=server.base_url,
+                    samples=cfg.latency_samples,
+                    reps=1,
+                    warmup=cfg.latency_warmup,
+                )
+                done += result["runs"]
+    for kind, kind_runs in zip(kinds, runs, strict=True):
+        p50 = median([percentile(run, 50) for run in kind_runs])
+        p99 = median([percentile(run, 99) for run in kind_runs])
+        log(f"latency/{kind}: p50 {p50:.0f} us, p99 {p99:.0f} us")
+        prefix = "relay_added_latency" if kind == "relay" else "forwarder_latency"
+        out[f"{prefix}_p50_us"] = p50
+        out[f"{prefix}_p99_us"] = p99
     out["relay_latency_p99_ratio"] = (
         out["relay_added_latency_p99_us"] / out["forwarder_latency_p99_us"]
     )
