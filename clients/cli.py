@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 
@@ -439,11 +440,19 @@ async def _export(exercise: str, database: str | None) -> str:
 def import_(
     journal: Annotated[Path, typer.Argument(help="A journal file (JSON Lines).")],
     database: DatabaseOpt = None,
+    relay_url: Annotated[
+        str,
+        typer.Option(
+            "--url",
+            help="Base URL of the relay that will serve the database, for the printed commands.",
+        ),
+    ] = DEFAULT_URL,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the id, phase, events and tokens as JSON.")
     ] = False,
 ) -> None:
     """Store a journal file as a new exercise (checked by replay first); prints seat tokens."""
+    served = _serve_options(relay_url)
     url = _database_url(database)
     created = asyncio.run(_import(journal, url))
     if as_json:
@@ -453,14 +462,33 @@ def import_(
         f"Exercise {created['id']} ({created['title']}) imported into {url}: "
         f"{created['phase']}, {created['events']} events"
     )
-    _echo_seats(DEFAULT_URL, created)
-    typer.echo(f"Serve it first: shuttle serve --database {url}")
+    _echo_seats(relay_url, created)
+    typer.echo(f"Serve it first: shuttle serve --database {url}{served}")
     if created["phase"] == "paused":
+        elsewhere = "" if relay_url == DEFAULT_URL else f"--url {relay_url} "
         typer.echo(
             "It was running when its journal was written and comes in paused: "
-            f"shuttle control resume --exercise {created['id']} "
+            f"shuttle control resume {elsewhere}--exercise {created['id']} "
             f"--token {created['seats']['facilitator']}"
         )
+
+
+def _serve_options(relay_url: str) -> str:
+    """The ``shuttle serve`` options that listen where an http ``relay_url`` points ("" for
+    the default address, and for https, which a TLS proxy in front of the relay answers);
+    refuses a URL that is not an http(s) one."""
+    parsed = urlsplit(relay_url)
+    try:
+        port = parsed.port
+    except ValueError:  # not a number, or out of range
+        port = -1
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or port == -1:
+        raise _fail(f"--url: {relay_url!r} is not a relay's http(s) base URL")
+    if parsed.scheme == "https":
+        return ""
+    options = "" if parsed.hostname == "127.0.0.1" else f" --host {parsed.hostname}"
+    port = 80 if port is None else port
+    return options if port == 8000 else f"{options} --port {port}"
 
 
 def _echo_seats(url: str, created: dict[str, Any]) -> None:

@@ -89,6 +89,13 @@ def test_export_and_import_through_the_database(tmp_path: Path) -> None:
     ]
     assert all(" shuttle join http://127.0.0.1:8000 --exercise ex-" in line for line in said[1:6])
     assert said[6] == f"Serve it first: shuttle serve --database {database}"
+    elsewhere = "http://10.1.2.3:9000"
+    said = shuttle("import", str(journal), "--database", database, "--url", elsewhere).stdout
+    joins = [line for line in said.splitlines() if " shuttle join " in line]
+    assert len(joins) == 5 and all(f" shuttle join {elsewhere} --exercise" in j for j in joins)
+    assert said.splitlines()[6] == (
+        f"Serve it first: shuttle serve --database {database} --host 10.1.2.3 --port 9000"
+    )
 
 
 def test_every_command_has_help() -> None:
@@ -131,6 +138,17 @@ def test_an_unreachable_relay_is_one_clear_line() -> None:
         (("simulate", "--scenario", "{tmp}/binary.yaml"), "not a text file"),
         (("import", "{tmp}/binary.yaml", "--database", "sqlite:///{tmp}/i.db"), "not UTF-8"),
         (("import", "{tmp}/junk.jsonl", "--database", "sqlite:///{tmp}/i.db"), "1: not JSON"),
+        (
+            (
+                "import",
+                "{tmp}/junk.jsonl",
+                "--database",
+                "sqlite:///{tmp}/i.db",
+                "--url",
+                "ftp://x",
+            ),
+            "'ftp://x' is not a relay's http(s) base URL",
+        ),
         (("export", "ex-0123456789", "--database", "sqlite:///{tmp}/typo.db"), "no database at"),
         (("export", "ex-0123456789", "--database", "nonsense://x"), "cannot open the journal"),
         (("control", "explode", "--exercise", "ex-1", "--token", "t"), "choose start, pause"),
