@@ -507,18 +507,29 @@ async def test_two_stores_on_one_database_stay_consistent(stores: Any) -> None:
     assert await seqs(two, "side") == [1, 2]
 
 
-async def test_newer_schema_version_is_refused(tmp_path: Any) -> None:
+@pytest.mark.parametrize(
+    ("version", "said"),
+    [
+        (SCHEMA_VERSION + 1, "newer than this code"),
+        (0, f"older than this code's {SCHEMA_VERSION}, and no migration"),
+    ],
+)
+async def test_a_schema_version_without_a_way_here_is_refused(
+    tmp_path: Any, version: int, said: str
+) -> None:
     path = tmp_path / "versioned.db"
     store = SqlStore(f"sqlite:///{path}")
     await store.open()
     await store.close()
     with closing(sqlite3.connect(path)) as conn:
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
-        conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+        conn.execute("UPDATE schema_version SET version = ?", (version,))
         conn.commit()
-    newer = SqlStore(f"sqlite:///{path}")
-    with pytest.raises(StoreError, match="newer than this code"):
-        await newer.open()
-    await newer.close()  # harmless after a failed open
+    other = SqlStore(f"sqlite:///{path}")
+    with pytest.raises(StoreError, match=said):
+        await other.open()
+    await other.close()  # harmless after a failed open
     with pytest.raises(StoreError, match="not open"):
-        await newer.last_seq("ex")
+        await other.last_seq("ex")
+    with closing(sqlite3.connect(path)) as conn:  # and the database is left as it was
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(version,)]
