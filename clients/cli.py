@@ -18,6 +18,7 @@ import typer
 
 from relay.journal import JournalFormatError, journal_header, read_journal, write_journal
 from schemas.scenario import Scenario, ScenarioError, load_scenario, sample_scenario_path
+from schemas.wire import MAX_SEED, MAX_SPEED
 
 if TYPE_CHECKING:
     from relay.core.events import ExerciseEnded
@@ -43,9 +44,7 @@ DatabaseOpt = Annotated[
 ]
 
 
-MAX_SEED = 2**63 - 1  # what the journal's BIGINT column holds
 DEFAULT_URL = "http://127.0.0.1:8000"  # where `shuttle serve` listens by default
-MAX_SPEED = 100_000.0  # the relay's own limit (schemas/wire.py)
 
 
 def _seed(value: int | None) -> int | None:

@@ -245,7 +245,14 @@ async def import_exercise(request: Request, hub: Hub, settings: AppSettings) -> 
                 f"a journal to import is limited to {settings.max_import_bytes} bytes",
             )
     try:
-        live, tokens = await hub.import_journal(bytes(body).decode("utf-8", errors="replace"))
+        text = bytes(body).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise HTTPException(
+            http.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"import: not UTF-8 text: {error.reason} at byte {error.start}",
+        ) from None
+    try:
+        live, tokens = await hub.import_journal(text)
     except (JournalFormatError, ScenarioError) as error:
         raise HTTPException(http.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
     return _created(live, tokens)

@@ -7,16 +7,22 @@ deterministic (fixed separators, insertion-ordered keys), so equal journals are 
 
 from __future__ import annotations
 
+import functools
 import json
+import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
+from pydantic import TypeAdapter, ValidationError
 
 from relay.core import events as ev
 from relay.store.base import Entry, ExerciseRecord
+from schemas.scenario import describe_errors
+from schemas.wire import MAX_SEED, unstorable
 
 __all__ = [
     "FORMAT",
@@ -101,6 +107,40 @@ def dumps_fast(obj: Any) -> str:
     return orjson.dumps(obj).decode()
 
 
+# A JSON escape of a UTF-16 surrogate: decoded alone it is a string no UTF-8 encoder accepts.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is beyond the range of a number")
+    return value
+
+
+def loads(text: str) -> Any:
+    """JSON as RFC 8259 has it, for text from outside: no NaN or Infinity, no number beyond
+    a double's range, no lone surrogate (``"\\ud800"``), bounded nesting.
+
+    Python's reader takes all of these, and the journal cannot store them. Raises
+    ValueError saying what is wrong.
+    """
+    try:
+        obj = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except json.JSONDecodeError as error:
+        raise ValueError(error.msg) from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    problem = unstorable(obj) if _SURROGATE_ESCAPE.search(text) else None
+    if problem:
+        raise ValueError(problem)
+    return obj
+
+
 def write_journal(out: TextIO, entries: Iterable[Entry], exercise: dict[str, Any]) -> None:
     out.write(dumps({"format": FORMAT, "exercise": exercise}) + "\n")
     for entry in entries:
@@ -125,13 +165,16 @@ def parse_journal(text: str, where: str = "journal") -> JournalFile:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise JournalFormatError(f"{where}:{number}: not JSON: {error.msg}") from None
+            obj = loads(line)
+        except ValueError as error:
+            raise JournalFormatError(f"{where}:{number}: not JSON: {error}") from None
         if isinstance(obj, dict) and "format" in obj:
             if obj["format"] != FORMAT:
                 raise JournalFormatError(f"{where}:{number}: unknown format {obj['format']!r}")
-            journal.exercise = dict(obj.get("exercise") or {})
+            header = obj.get("exercise")
+            if not isinstance(header, dict | None):
+                raise JournalFormatError(f"{where}:{number}: exercise: not an object")
+            journal.exercise = dict(header or {})
             continue
         journal.entries.append(_entry(obj, f"{where}:{number}"))
         lines.append(number)
@@ -141,14 +184,25 @@ def parse_journal(text: str, where: str = "journal") -> JournalFile:
     return journal
 
 
+@functools.cache
+def _payload(cls: type[ev.Event]) -> TypeAdapter[Any]:
+    return TypeAdapter(cls)
+
+
 def _entry(obj: Any, where: str) -> Entry:
     try:
         entry = Entry.from_json(obj)
-        from_entry(entry)  # the payload must fit its event type
+        event = from_entry(entry)  # the payload must have its event type's fields...
+        # ... each of its type: the core trusts a recorded input as it trusts a validated frame
+        _payload(type(event)).validate_python({**entry.data, "seq": entry.seq, "at": entry.at})
     except KeyError as error:
         raise JournalFormatError(f"{where}: missing or unknown {error}") from None
-    except (TypeError, ValueError, AttributeError) as error:
+    except ValidationError as error:
+        raise JournalFormatError(f"{where}: {entry.type}: {describe_errors(error)}") from None
+    except (TypeError, ValueError, AttributeError, OverflowError) as error:
         raise JournalFormatError(f"{where}: malformed entry: {error}") from None
+    if not (math.isfinite(entry.at) and (entry.wall is None or math.isfinite(entry.wall))):
+        raise JournalFormatError(f"{where}: malformed entry: at and wall must be finite")
     return entry
 
 
@@ -156,6 +210,11 @@ def _check_sequence(entries: list[Entry], lines: list[int], where: str) -> None:
     if entries[0].type != ev.ExerciseCreated.TYPE:
         raise JournalFormatError(
             f"{where}:{lines[0]}: the first entry must be {ev.ExerciseCreated.TYPE}"
+        )
+    seed = entries[0].data.get("seed")
+    if type(seed) is not int or not 0 <= seed <= MAX_SEED:
+        raise JournalFormatError(
+            f"{where}:{lines[0]}: seed: {seed!r} is not a whole number from 0 to {MAX_SEED}"
         )
     for expected, (entry, line) in enumerate(zip(entries, lines, strict=True), start=1):
         if entry.seq != expected:

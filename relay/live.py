@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from relay.core import Exercise, Phase, ShuttleError, visible_to
 from relay.core import commands as cmd
 from relay.core import events as ev
@@ -40,7 +42,8 @@ from relay.journal import (
 from relay.replay import first_mismatch, rebuild
 from relay.rng import seeded_streams
 from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord, StoreError
-from schemas.scenario import Scenario, ScenarioError
+from schemas import wire
+from schemas.scenario import Scenario, ScenarioError, describe_errors
 
 __all__ = [
     "NO_SEAT",
@@ -553,6 +556,10 @@ def check_import(text: str, where: str, wall: Callable[[], float]) -> ImportedJo
     deadline passing) before anyone could look at it. The facilitator resumes it when ready.
     """
     journal = parse_journal(text, where)
+    try:
+        header = wire.JournalHeader.model_validate(journal.exercise)
+    except ValidationError as error:
+        raise JournalFormatError(f"{where}: header: {describe_errors(error)}") from None
     _check_dedupe_keys(journal.entries)
     try:
         core, produced = rebuild(journal.entries)
@@ -569,15 +576,14 @@ def check_import(text: str, where: str, wall: Callable[[], float]) -> ImportedJo
         core.handle(cmd.Pause(by="facilitator"), core.now)
         added += core.events()
     now = wall()
-    meta = journal.exercise
     record = ExerciseRecord(
         id="ex-" + secrets.token_hex(5),
         scenario=core.scenario.model_dump(mode="json"),
         seed=core.seed,
-        speed=_positive(meta.get("speed"), 1.0),
-        created_wall=_positive(meta.get("created_wall"), now),
+        speed=header.speed or 1.0,
+        created_wall=header.created_wall or now,
         status=core.phase.value,
-        title=str(meta.get("title") or core.scenario.title),
+        title=header.title or core.scenario.title,
     )
     entries = [*journal.entries, *(to_entry(event, now) for event in added)]
     return ImportedJournal(record, core, entries)
@@ -636,10 +642,3 @@ def _keep_out_of_full_collections(appended: int) -> None:
     if _appended_since_freeze >= _FREEZE_EVERY:
         _appended_since_freeze = 0
         gc.freeze()
-
-
-def _positive(value: object, default: float) -> float:
-    """A header's number if it is a positive one, else ``default`` (virtual-clock journals)."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return default

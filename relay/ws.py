@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ from pydantic import ValidationError
 
 from relay.core import ShuttleError
 from relay.core import commands as cmd
-from relay.journal import dumps, dumps_fast
+from relay.journal import dumps, dumps_fast, loads
 from relay.live import (
     NO_SEAT,
     Applied,
@@ -72,9 +70,6 @@ _COMMANDS: dict[str, type[cmd.Command]] = {
     "rules": cmd.ChangeRules,
 }
 
-# A JSON escape of a UTF-16 surrogate: decoded alone it is a string no UTF-8 encoder accepts.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
 
 class FrameRefused(Exception):
     """A frame that gets an error frame (``frame``) and, if ``close`` is set, a close."""
@@ -97,26 +92,12 @@ def describe_validation(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _decode(raw: str) -> Any:
-    """JSON as RFC 8259 has it: no NaN or Infinity, no lone surrogates, bounded nesting."""
-    try:
-        obj = json.loads(raw, parse_constant=_no_constant)
-    except (ValueError, RecursionError) as error:
-        reason = error.msg if isinstance(error, json.JSONDecodeError) else str(error)
-        raise FrameRefused(error_frame(None, "bad_json", f"not JSON: {reason}")) from None
-    problem = wire.unstorable(obj) if _SURROGATE_ESCAPE.search(raw) else None
-    if problem:
-        raise FrameRefused(error_frame(None, "bad_json", f"not JSON: {problem}"))
-    return obj
-
-
 def parse_frame(raw: str) -> tuple[Any, str | None]:
     """A validated client frame and its id, or raise :class:`FrameRefused`."""
-    obj = _decode(raw)
+    try:
+        obj = loads(raw)
+    except ValueError as error:
+        raise FrameRefused(error_frame(None, "bad_json", f"not JSON: {error}")) from None
     frame_id = obj.get("id") if isinstance(obj, dict) else None
     frame_id = frame_id if isinstance(frame_id, str) and len(frame_id) <= 128 else None
     try:

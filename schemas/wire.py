@@ -39,6 +39,13 @@ NoteId = Annotated[int, Field(ge=1)]
 Terms = dict[Annotated[str, Field(max_length=64)], Annotated[float, Field(allow_inf_nan=False)]]
 
 
+MAX_SEED = 2**63 - 1
+"""The largest seed (and sequence number): what the journal's BIGINT column holds."""
+MAX_SPEED = 100_000.0
+"""The fastest exercise clock, in exercise seconds per wall second."""
+MAX_TITLE = 200
+
+
 class _Frame(BaseModel):
     # No NaN or infinity anywhere: the journal is JSON, and a timer at NaN would never fire.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -49,7 +56,7 @@ class Hello(_Frame):
     type: Literal["hello"]
     token: str = Field(min_length=1, max_length=256)
     last_seq: int = Field(
-        default=0, ge=0, le=2**63 - 1, description="resume after this sequence number"
+        default=0, ge=0, le=MAX_SEED, description="resume after this sequence number"
     )
     version: int = Field(
         default=PROTOCOL_VERSION,
@@ -165,9 +172,9 @@ class CreateExercise(BaseModel):
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     scenario: dict[str, Any]
-    seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
-    speed: float = Field(default=1.0, gt=0, le=100_000)
-    title: str | None = Field(default=None, max_length=200)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
+    speed: float = Field(default=1.0, gt=0, le=MAX_SPEED)
+    title: str | None = Field(default=None, max_length=MAX_TITLE)
     observers: int = Field(default=1, ge=0, le=20)
 
     @field_validator("scenario", "title")
@@ -178,6 +185,21 @@ class CreateExercise(BaseModel):
         if problem:
             raise ValueError(problem)
         return value
+
+
+class JournalHeader(BaseModel):
+    """The ``exercise`` object of a journal file's first line, as an import takes it.
+
+    Each field may be missing or null: a simulated journal has no wall clock (``speed`` and
+    ``created_wall`` null), and the title then comes from the scenario. What is there must
+    be what ``POST /exercises`` would accept. Other fields (``id``, ``seed``) are ignored:
+    the import gets a new id, and the seed is the one in ``exercise.created``.
+    """
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    title: str | None = Field(default=None, max_length=MAX_TITLE)
+    speed: float | None = Field(default=None, gt=0, le=MAX_SPEED)
+    created_wall: float | None = Field(default=None, gt=0)
 
 
 def unstorable(value: Any, where: str = "") -> str | None:

@@ -3,14 +3,22 @@ leave nothing behind."""
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from clients.bots import default_bots
 from clients.sdk import Refused, RelayAPI
+from relay.journal import JournalFormatError, to_entry, write_journal
+from relay.live import check_import
+from relay.rng import seeded_streams
 from relay.settings import Settings
+from relay.sim import simulate
+from schemas.scenario import parse_scenario
 from tests.conftest import quick_scenario
 from tests.live.servers import serving
 
@@ -79,4 +87,83 @@ async def test_numbers_and_text_the_journal_cannot_hold_are_refused(operator: Re
             headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
         )
         assert answer.status_code == 422 and field in answer.text, (body[-60:], answer.text)
+    assert await operator.list_exercises() == []
+
+
+def _simulated_journal() -> list[str]:
+    """A finished exercise's journal file, as lines: header, exercise.created, ..."""
+    scenario = parse_scenario(quick_scenario())
+    events = simulate(scenario, 11, default_bots(scenario, seeded_streams(11))).events
+    buffer = io.StringIO()
+    write_journal(buffer, [to_entry(e) for e in events], {"title": "t", "speed": None})
+    return buffer.getvalue().splitlines()
+
+
+def _edited(line: int, change: Callable[[dict[str, Any]], None]) -> Callable[[list[str]], str]:
+    def edit(lines: list[str]) -> str:
+        obj = json.loads(lines[line])
+        change(obj)
+        return "\n".join([*lines[:line], json.dumps(obj), *lines[line + 1 :]])
+
+    return edit
+
+
+def _submitted(lines: list[str]) -> int:
+    return next(i for i, line in enumerate(lines) if '"note.submitted"' in line and "terms" in line)
+
+
+@pytest.mark.parametrize(
+    ("forge", "said"),
+    [
+        (_edited(1, lambda o: o["data"].update(seed=2**63)), "import:2: seed: 9223372036854775808"),
+        (
+            _edited(1, lambda o: o["data"].update(seed="x")),
+            "import:2: exercise.created: seed: Input should be a valid integer",
+        ),
+        (
+            _edited(1, lambda o: o["data"].update(seed=1.5)),
+            "seed: Input should be a valid integer, got a number with a fractional",
+        ),
+        (_edited(0, lambda o: o.update(exercise="s")), "import:1: exercise: not an object"),
+        (_edited(0, lambda o: o["exercise"].update(title="t" * 201)), "title: String should"),
+        (_edited(0, lambda o: o["exercise"].update(title=5)), "header: title: Input should"),
+        (_edited(0, lambda o: o["exercise"].update(speed=1e308)), "speed: Input should be less"),
+        (_edited(0, lambda o: o["exercise"].update(created_wall=10**400)), "created_wall"),
+        (_edited(2, lambda o: o.update(at=10**400)), "import:3: malformed entry: int too large"),
+        (
+            lambda ls: "\n".join([*ls[:2], ls[2].replace('"at":', '"at":1e400,"x":', 1), *ls[3:]]),
+            "import:3: not JSON: 1e400 is beyond the range of a number",
+        ),
+        (
+            lambda ls: "\n".join([ls[0], "[" * 100_000 + "]" * 100_000, *ls[1:]]),
+            "import:2: not JSON: nested too deeply",
+        ),
+        (
+            lambda ls: "\n".join(ls).replace('"title":"t"', '"title":"\\udfff"', 1),
+            "import:1: not JSON: exercise.title: text holds a lone surrogate",
+        ),
+        (
+            lambda ls: _edited(_submitted(ls), lambda o: o["data"].update(terms="x"))(ls),
+            "note.submitted: terms: Input should be a valid dictionary",
+        ),
+    ],
+)
+def test_a_forged_journal_is_refused_in_words_before_anything_is_stored(
+    forge: Callable[[list[str]], str], said: str
+) -> None:
+    """Each of these once got past the checks and failed in the core or the store (500)."""
+    lines = _simulated_journal()
+    check_import("\n".join(lines), "import", wall=lambda: 1_000.0)  # the original imports
+    with pytest.raises(JournalFormatError) as refused:
+        check_import(forge(lines), "import", wall=lambda: 1_000.0)
+    assert said in str(refused.value)
+
+
+async def test_an_import_that_is_not_utf8_is_refused(operator: RelayAPI) -> None:
+    answer = await operator._http.post(
+        "/exercises/import",
+        content=b'{"format":"shuttle-journal/1","exercise":{"title":"\xff"}}\n',
+        headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/x-ndjson"},
+    )
+    assert answer.status_code == 422 and "not UTF-8 text: invalid start byte" in answer.text
     assert await operator.list_exercises() == []
