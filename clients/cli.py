@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import re
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,7 @@ from schemas.wire import MAX_SEED, MAX_SPEED
 
 if TYPE_CHECKING:
     from relay.core.events import ExerciseEnded
+    from relay.settings import Settings
 
 app = typer.Typer(
     help="Shuttle: a message-relay simulator for mediated (shuttle) negotiations.",
@@ -217,10 +219,14 @@ def serve(
     )
 
     from relay.app import create_app
-    from relay.settings import Settings
 
-    chosen: dict[str, Any] = {"allowed_origins": allow_origin} if allow_origin else {}
-    settings = Settings(database_url=database, host=host, port=port, log_level=log_level, **chosen)
+    settings = _settings(
+        database_url=database,
+        host=host,
+        port=port,
+        log_level=log_level,
+        **({"allowed_origins": allow_origin} if allow_origin else {}),
+    )
     uvicorn.run(
         create_app(settings),
         host=host,
@@ -229,6 +235,32 @@ def serve(
         ws_per_message_deflate=False,
         ws_max_size=settings.max_frame_bytes,
     )
+
+
+def _settings(**chosen: Any) -> Settings:
+    """The relay's settings from ``chosen`` and ``SHUTTLE_*``; a bad one (or an unknown kind of
+    database) is refused in one line before anything starts."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    from relay.settings import Settings
+    from relay.store import open_store
+
+    try:
+        settings = Settings(**chosen)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise _fail(f"SHUTTLE_{field.upper()}: {first['msg']}") from None
+    except SettingsError as error:  # a list or mapping that is not JSON
+        field = re.search(r'field "(\w+)"', str(error))
+        name = f"SHUTTLE_{field.group(1).upper()}" if field else "a SHUTTLE_* variable"
+        raise _fail(f"""{name}: not JSON; write a list as '["https://a.example"]'""") from None
+    try:
+        open_store(settings.database_url)  # constructed only: this checks the URL's kind
+    except ValueError as error:
+        raise _fail(f"--database: {error}") from None
+    return settings
 
 
 @app.command()

@@ -165,6 +165,26 @@ def test_bad_input_is_refused_before_any_work_without_a_traceback(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.yaml", "junk.jsonl"]
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("SHUTTLE_ADMIN_TOKEN", "short", "SHUTTLE_ADMIN_TOKEN: String should have at least 16"),
+        ("SHUTTLE_RATE_LIMIT_PER_MINUTE", "abc", "SHUTTLE_RATE_LIMIT_PER_MINUTE: Input should"),
+        ("SHUTTLE_ALLOWED_ORIGINS", "https://a", "SHUTTLE_ALLOWED_ORIGINS: not JSON"),
+        ("SHUTTLE_DATABASE_URL", "bogus://x", "--database: unsupported store URL 'bogus://x'"),
+    ],
+)
+def test_serve_refuses_a_bad_setting_in_one_line_before_it_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, value)
+    result = shuttle("serve", "--port", "0", check=False)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert said in result.stderr and "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no database was made
+
+
 def test_a_journal_whose_scenario_is_invalid_is_refused_in_one_line(tmp_path: Path) -> None:
     journal = tmp_path / "j.jsonl"
     shuttle("simulate", "--journal", str(journal), "--quiet")
