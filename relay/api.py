@@ -121,12 +121,12 @@ Authorization = Annotated[str | None, Header(description="Bearer <token>")]
 ExerciseId = Annotated[str, Path(pattern=EXERCISE_ID, description="ex- and ten hex digits")]
 
 
-def _bearer(authorization: str | None) -> str:
+def _bearer(authorization: str | None, whose: str = "a seat's token") -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(
             http.HTTP_401_UNAUTHORIZED,
-            "send Authorization: Bearer <token>",
+            f"this needs {whose}: send Authorization: Bearer <token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return token.strip()
@@ -172,7 +172,9 @@ def _admin(settings: Settings, authorization: str | None, *, needed: bool) -> No
                 "listing exercises needs the relay's admin token (SHUTTLE_ADMIN_TOKEN)",
             )
         return
-    token = _bearer(authorization)
+    token = _bearer(
+        authorization, "the relay's admin token (shuttle create --admin-token, SHUTTLE_ADMIN_TOKEN)"
+    )
     if not secrets.compare_digest(token.encode(), settings.admin_token.encode()):
         raise HTTPException(http.HTTP_403_FORBIDDEN, "that is not the relay's admin token")
 

@@ -153,8 +153,11 @@ class Scenario(Model):
         reserved = {"mediator", "facilitator", "observer", "auto", "clock", "core"}
         if len(set(ids)) != len(ids):
             raise ValueError(f"parties: ids must differ, got {ids}")
-        if reserved & set(ids):
-            raise ValueError(f"parties: ids {sorted(reserved & set(ids))} are reserved seat names")
+        taken = sorted(i for i in ids if i in reserved or i.startswith("observer-"))
+        if taken:
+            raise ValueError(
+                f"parties: ids {taken} are reserved seat names (observers are observer-N)"
+            )
         items = {a.id: a for a in self.agenda}
         for party in self.parties:
             for name in [*party.positions, *party.refuses]:

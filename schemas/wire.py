@@ -80,7 +80,7 @@ class Submit(_Frame):
     terms: Terms = Field(default_factory=dict)
     in_reply_to: NoteId | None = None
     answer: str | None = None
-    to: str = "mediator"
+    to: str = Field(default="mediator", max_length=64)
 
 
 class Relay(_Frame):

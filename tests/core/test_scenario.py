@@ -179,7 +179,7 @@ def test_errors_name_the_field(changes, field, words):
     assert words in message
 
 
-@pytest.mark.parametrize("reserved", ["mediator", "facilitator", "observer"])
+@pytest.mark.parametrize("reserved", ["mediator", "facilitator", "observer", "observer-1", "auto"])
 def test_reserved_seat_names_cannot_be_party_ids(reserved):
     parties = [{"id": reserved, "name": "X"}, {"id": "b", "name": "B"}]
     with pytest.raises(ScenarioError, match=rf"parties: ids \['{reserved}'\] are reserved"):

@@ -192,6 +192,8 @@ async def test_the_admin_token_guards_the_relays_own_endpoints(tmp_path: Path) -
                 with pytest.raises(Refused) as refused:
                     await call
                 assert refused.value.code == "http_401"
+                assert "needs the relay's admin token" in refused.value.message
+                assert "--admin-token" in refused.value.message
         async with RelayAPI(url, admin_token="not-the-admin-token") as wrong:
             with pytest.raises(Refused) as refused:
                 await wrong.create(quick_scenario())
