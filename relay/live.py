@@ -19,12 +19,13 @@ import asyncio
 import contextlib
 import gc
 import hashlib
+import itertools
 import logging
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -198,9 +199,11 @@ class LiveExercise:
 
         The future resolves once the command's events are durable, or raises its refusal
         (:class:`~relay.core.ShuttleError`) or the store's error. Commands queued while a step
-        is being committed are applied together in the next one: each by itself, in arrival
-        order, at the clock's time, exactly as one at a time, but with one commit and one
-        message per seat for them all. The step runs to its end even if the caller leaves.
+        is being committed are applied together in the next one, in arrival order, at the
+        clock's time, with one commit and one message per seat for them all: each command by
+        itself, exactly as one at a time, but for consecutive submissions, which are put down
+        together and share the mediator's trips (:meth:`_submit_all`). The step runs to its
+        end even if the caller leaves.
         """
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Applied] = loop.create_future()
@@ -227,7 +230,14 @@ class LiveExercise:
             self._inbox = []
 
     async def _step(self, inputs: list[tuple[cmd.Command, asyncio.Future[Applied]]]) -> None:
-        outcomes = [self._apply(command) for command, _ in inputs]
+        outcomes: list[Applied | Exception] = []
+        for submits, run in itertools.groupby(
+            (command for command, _ in inputs), lambda command: isinstance(command, cmd.Submit)
+        ):
+            if submits:
+                outcomes += self._submit_all(cast(list[cmd.Submit], list(run)))
+            else:
+                outcomes += [self._apply(command) for command in run]
         try:
             # Timers that fired on the way to now stand even when a command was refused.
             await self._commit()
@@ -243,23 +253,56 @@ class LiveExercise:
             _settle(done, outcome)
 
     def _apply(self, command: cmd.Command) -> Applied | Exception:
-        """Apply one command to the core (not yet durable); a refusal is returned, not raised.
-
-        A note is submitted once per client id: a repeat is answered with the note it made.
-        """
+        """Apply one command to the core (not yet durable); a refusal is returned, not raised."""
         try:
-            if isinstance(command, cmd.Submit):
-                known = self.core.note_for_client(command.by, command.client_id)
-                if known is not None:
-                    return Applied(note=known, fresh=False)
             self.core.handle(command, self.now())
-            if isinstance(command, cmd.Submit):
-                return Applied(note=self.core.note_for_client(command.by, command.client_id))
             return Applied()
         except Exception as refused:  # a rule broken (ShuttleError), or a bug: this input only
             if not isinstance(refused, ShuttleError):
                 log.exception("exercise %s: %r failed", self.id, command)
             return refused
+
+    def _submit_all(self, submits: list[cmd.Submit]) -> list[Applied | Exception]:
+        """Put down notes that arrived together (not yet durable); refusals are returned.
+
+        A note is submitted once per client id: a repeat, before or within this step, is
+        answered with the note the first one made (or with its refusal).
+        """
+        outcomes: list[Applied | Exception | None] = [None] * len(submits)
+        first: dict[tuple[str, str], int] = {}  # (seat, client id) -> its first submission
+        offered: list[int] = []  # the submissions the core is given
+        for i, command in enumerate(submits):
+            key = (command.by, command.client_id)
+            if key in first:
+                continue  # a repeat within the step: answered below
+            first[key] = i
+            known = self.core.note_for_client(*key)
+            if known is None:
+                offered.append(i)
+            else:
+                outcomes[i] = Applied(note=known, fresh=False)
+        try:
+            refusals: list[Exception | None] = list(
+                self.core.handle_submits([submits[i] for i in offered], self.now())
+            )
+        except Exception as failed:  # a bug: these inputs only
+            log.exception("exercise %s: submissions failed: %r", self.id, submits)
+            refusals = [failed] * len(offered)
+        for i, refused in zip(offered, refusals, strict=True):
+            command = submits[i]
+            outcomes[i] = refused or Applied(
+                note=self.core.note_for_client(command.by, command.client_id)
+            )
+        for i, command in enumerate(submits):
+            if outcomes[i] is None:  # a repeat within the step
+                earlier = outcomes[first[command.by, command.client_id]]
+                assert earlier is not None
+                outcomes[i] = (
+                    Applied(note=earlier.note, fresh=False)
+                    if isinstance(earlier, Applied)
+                    else earlier
+                )
+        return cast(list[Applied | Exception], outcomes)
 
     def now(self) -> float:
         """Exercise time for the next input: the clock, never behind what the core has seen.

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from relay.core import Exercise, Phase, ShuttleError
 from relay.core import commands as cmd
@@ -115,12 +115,9 @@ def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
     draws = RecordedDraws.from_entries(first.seed, entries)
     core = Exercise(scenario, seed=first.seed, rng=draws)
     produced = core.events()
-    for entry in entries[1:]:
-        if not entry_is_input(entry):
-            continue
-        event = from_entry(entry)
+    for step in input_steps((e for e in entries[1:] if entry_is_input(e)), _entry_joins):
         try:
-            core.handle(command_for(event), event.at)
+            _apply(core, [from_entry(entry) for entry in step])
         except ShuttleError:
             produced.extend(core.events())
             return core, produced
@@ -128,6 +125,54 @@ def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
     core.advance(entries[-1].at)
     produced.extend(core.events())
     return core, produced
+
+
+_SUBMITTED = ev.NoteSubmitted.TYPE
+_T = TypeVar("_T")
+
+
+def input_steps(inputs: Iterable[_T], joins: Callable[[_T, _T], bool]) -> Iterator[list[_T]]:
+    """A journal's inputs, step by step: each input is a step of its own, but for an input
+    that ``joins`` the one before it (a submission journalled ``with_previous`` after another
+    submission at the same time), which joins that one's step.
+    """
+    step: list[_T] = []
+    for item in inputs:
+        if step and not joins(step[-1], item):
+            yield step
+            step = []
+        step.append(item)
+    if step:
+        yield step
+
+
+def _entry_joins(previous: Entry, entry: Entry) -> bool:
+    return (
+        entry.type == _SUBMITTED
+        and entry.data.get("with_previous") is True
+        and previous.type == _SUBMITTED
+        and previous.at == entry.at
+    )
+
+
+def _event_joins(previous: ev.Event, event: ev.Event) -> bool:
+    return (
+        isinstance(event, ev.NoteSubmitted)
+        and event.with_previous
+        and isinstance(previous, ev.NoteSubmitted)
+        and previous.at == event.at
+    )
+
+
+def _apply(core: Exercise, step: list[ev.Event]) -> None:
+    """Apply one step's recorded inputs at their time; raises the first refusal."""
+    if len(step) == 1:
+        core.handle(command_for(step[0]), step[0].at)
+        return
+    submits = [cast(cmd.Submit, command_for(event)) for event in step]
+    refused = next(filter(None, core.handle_submits(submits, step[0].at)), None)
+    if refused is not None:
+        raise refused
 
 
 _INPUT_TYPES = frozenset(
@@ -205,23 +250,12 @@ def _rerun(entries: Sequence[Entry], scenario: Scenario, max_events: int) -> Rer
     skipped: list[tuple[ev.Event, str]] = []
     numbers: dict[int, int] = {}  # original note number -> re-run note number
     inputs = [event for event in events[1:] if ev.is_input(event)]
-    for event in inputs:
-        if core.phase is Phase.ENDED:
-            skipped.append((event, "the exercise had already ended"))
-            continue
-        if isinstance(event, ev.RulesChanged):
-            skipped.append((event, "the counterfactual's rules hold throughout"))
-            continue
-        try:
-            command = _renumbered(command_for(event), numbers)
-            core.handle(command, max(event.at, core.now))
-        except (ShuttleError, LookupError) as error:
-            skipped.append((event, str(error)))
+    for step in input_steps(inputs, _event_joins):
+        if len(step) > 1:
+            _rerun_submits(core, cast(list[ev.NoteSubmitted], step), numbers, skipped)
         else:
-            if isinstance(event, ev.NoteSubmitted):
-                new = core.note_for_client(event.by, event.client_id)
-                assert new is not None
-                numbers[event.note] = new
+            for event in step:
+                _rerun_input(core, event, numbers, skipped)
         produced.extend(core.events())
     while core.phase is Phase.RUNNING and len(produced) < max_events:
         deadline = core.next_deadline()
@@ -230,6 +264,60 @@ def _rerun(entries: Sequence[Entry], scenario: Scenario, max_events: int) -> Rer
         core.advance(deadline)
         produced.extend(core.events())
     return Rerun(produced, skipped, len(inputs))
+
+
+def _rerun_input(
+    core: Exercise, event: ev.Event, numbers: dict[int, int], skipped: list[tuple[ev.Event, str]]
+) -> None:
+    if core.phase is Phase.ENDED:
+        skipped.append((event, "the exercise had already ended"))
+        return
+    if isinstance(event, ev.RulesChanged):
+        skipped.append((event, "the counterfactual's rules hold throughout"))
+        return
+    try:
+        command = _renumbered(command_for(event), numbers)
+        core.handle(command, max(event.at, core.now))
+    except (ShuttleError, LookupError) as error:
+        skipped.append((event, str(error)))
+    else:
+        if isinstance(event, ev.NoteSubmitted):
+            _number(core, event, numbers)
+
+
+def _rerun_submits(
+    core: Exercise,
+    step: list[ev.NoteSubmitted],
+    numbers: dict[int, int],
+    skipped: list[tuple[ev.Event, str]],
+) -> None:
+    """Notes put down together in the original, put down together again."""
+    if core.phase is Phase.ENDED:
+        skipped.extend((event, "the exercise had already ended") for event in step)
+        return
+    why: dict[int, str] = {}  # index in step -> why it was skipped
+    offered: list[tuple[int, cmd.Submit]] = []
+    for i, event in enumerate(step):
+        try:
+            offered.append((i, cast(cmd.Submit, _renumbered(command_for(event), numbers))))
+        except LookupError as error:
+            why[i] = str(error)
+    if offered:
+        refusals = core.handle_submits(
+            [command for _, command in offered], max(step[0].at, core.now)
+        )
+        for (i, _), refused in zip(offered, refusals, strict=True):
+            if refused is None:
+                _number(core, step[i], numbers)
+            else:
+                why[i] = str(refused)
+    skipped.extend((step[i], why[i]) for i in sorted(why))
+
+
+def _number(core: Exercise, event: ev.NoteSubmitted, numbers: dict[int, int]) -> None:
+    new = core.note_for_client(event.by, event.client_id)
+    assert new is not None
+    numbers[event.note] = new
 
 
 def _renumbered(command: cmd.Command, numbers: dict[int, int]) -> cmd.Command:

@@ -47,7 +47,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -67,6 +67,7 @@ from .errors import (
     LocalProtocolError,
     NotPermitted,
     OutOfScope,
+    ShuttleError,
     UnknownNote,
     WrongState,
 )
@@ -262,6 +263,33 @@ class Exercise:
         # step, so drivers commit once per input.
         self.advance(now)
 
+    def handle_submits(
+        self, commands: Sequence[cmd.Submit], now: float
+    ) -> list[ShuttleError | None]:
+        """Apply notes the parties put down together, as one step at ``now``.
+
+        Each submission is checked and put down by itself, in order; only then does the
+        shuttle move, so the mediator finds every note waiting and they share its trips (one at
+        a time, each note would go on a trip of its own when travel takes no time). A refusal
+        is returned in its submission's place and the other notes stand. The notes after the
+        first one put down are journalled ``with_previous``, so that replay applies the same
+        notes as one step. A single submission is exactly :meth:`handle`.
+        """
+        self.advance(now)
+        outcomes: list[ShuttleError | None] = []
+        joined = False
+        for command in commands:
+            try:
+                self._submit(command, joined)
+            except ShuttleError as refused:
+                outcomes.append(refused)
+            else:
+                outcomes.append(None)
+                joined = True
+        self._settle()
+        self.advance(now)
+        return outcomes
+
     def advance(self, now: float) -> None:
         """The driver's wake-up: fire every timer due at or before ``now``."""
         if now < self.now:
@@ -429,7 +457,7 @@ class Exercise:
 
     # ------------------------------------------------------------------ parties
 
-    def _submit(self, command: cmd.Submit) -> None:
+    def _submit(self, command: cmd.Submit, with_previous: bool = False) -> None:
         sender = command.by
         if sender not in self._others:  # the parties, and no other seat
             raise NotPermitted(f"{sender} cannot submit notes: only the parties write notes")
@@ -460,6 +488,7 @@ class Exercise:
                 command.client_id,  # client_id
                 *note.as_written(),  # kind, text, tags, terms, in_reply_to, answer
                 command.to,  # to
+                with_previous,  # with_previous
             )
         )
         expiry = self._from[sender].expiry

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
-from relay.core import WrongState
+from relay.core import UnknownNote, WrongState
 from relay.core import commands as cmd
 from relay.journal import to_entry
 from relay.live import ExerciseHub
@@ -130,3 +132,47 @@ def test_an_input_moved_back_in_time_is_a_mismatch_not_a_crash() -> None:
     mismatch = verify(entries)
     # re-execution stops at the impossible input; the first event it cannot reproduce is named
     assert mismatch is not None and mismatch.seq <= entries[index].seq
+
+
+ZERO_DELAY = {
+    "travel": {"dist": "constant", "value": 0.0},
+    "reading": {"dist": "constant", "value": 0.0},
+    "drafting": {"dist": "constant", "value": 0.0},
+}
+
+
+@pytest.mark.asyncio
+async def test_notes_queued_together_are_put_down_together_and_share_trips() -> None:
+    store, wall = MemoryStore(), Wall()
+    hub, live = await hub_with(store, wall, latency=ZERO_DELAY)
+
+    def note(client_id: str, **kw: Any) -> cmd.Submit:
+        kw.setdefault("kind", "statement")
+        return cmd.Submit(by="iran", client_id=client_id, text=client_id, **kw)
+
+    before = len(live.entries)
+    # queued without yielding to the loop: one step applies them all
+    queued = [
+        live.enqueue(note("a")),
+        live.enqueue(note("b")),
+        live.enqueue(note("a")),  # a repeat inside the step: the note "a" made
+        live.enqueue(note("c", kind="reply", answer="accept", in_reply_to=99)),  # refused
+        live.enqueue(cmd.Pause(by="facilitator")),  # not a submission: applied after them
+        live.enqueue(note("d")),  # refused: the talks are paused
+    ]
+    outcomes = await asyncio.gather(*queued, return_exceptions=True)
+    a, b, again, reply, paused, late = outcomes
+    assert (a.note, a.fresh, b.note, b.fresh) == (1, True, 2, True)
+    assert (again.note, again.fresh) == (1, False)
+    assert isinstance(reply, UnknownNote) and isinstance(late, WrongState)
+    assert a.seq == b.seq == paused.seq == live.core.last_seq  # one commit
+    stored = await store.read(live.id)
+    step = stored[before:]
+    submitted = [e for e in step if e.type == "note.submitted"]
+    assert [e.data.get("with_previous", False) for e in submitted] == [False, True]
+    departures = [e.data["destination"] for e in step if e.type == "mediator.departed"]
+    assert departures == ["usa"]  # both notes on one trip
+    assert [e.data["note"] for e in step if e.type == "note.delivered"] == [1, 2]
+    assert step[-1].type == "exercise.paused"
+    assert verify(stored) is None
+    await hub.close()
