@@ -43,6 +43,7 @@ from relay.settings import Settings
 from relay.store import StoreError
 from relay.views import scenario_view
 from schemas import wire
+from schemas.scenario import describe_errors
 
 __all__ = ["FrameBudget", "SeatGate", "error_frame", "parse_frame", "serve_seat"]
 
@@ -84,14 +85,6 @@ def error_frame(frame_id: str | None, code: str, message: str) -> str:
     return dumps({"type": "error", "id": frame_id, "code": code, "message": message})
 
 
-def describe_validation(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors()[:5]:
-        where = ".".join(str(p) for p in item["loc"]) or "frame"
-        parts.append(f"{where}: {item['msg']}")
-    return "; ".join(parts)
-
-
 def parse_frame(raw: str) -> tuple[Any, str | None]:
     """A validated client frame and its id, or raise :class:`FrameRefused`."""
     try:
@@ -104,7 +97,7 @@ def parse_frame(raw: str) -> tuple[Any, str | None]:
         return wire.client_frame.validate_python(obj), frame_id
     except ValidationError as error:
         raise FrameRefused(
-            error_frame(frame_id, "invalid_frame", describe_validation(error))
+            error_frame(frame_id, "invalid_frame", describe_errors(error, 5, "frame"))
         ) from None
 
 

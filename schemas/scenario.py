@@ -220,11 +220,12 @@ class Scenario(Model):
         return self.party(party_id).room or f"{self.party(party_id).name} room"
 
 
-def describe_errors(error: Any, limit: int = 10) -> str:
-    """A pydantic ``ValidationError`` as ``field.path: message; ...`` (the first ``limit``)."""
+def describe_errors(error: Any, limit: int = 10, top: str = "(top level)") -> str:
+    """A pydantic ``ValidationError`` as ``field.path: message; ...`` (the first ``limit``);
+    an error of the whole value is named ``top``."""
     lines = []
     for item in error.errors()[:limit]:
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        where = ".".join(str(part) for part in item["loc"]) or top
         lines.append(f"{where}: {item['msg']}")
     return "; ".join(lines)
 

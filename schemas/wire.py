@@ -48,7 +48,9 @@ MAX_TITLE = 200
 
 class _Frame(BaseModel):
     # No NaN or infinity anywhere: the journal is JSON, and a timer at NaN would never fire.
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    # Strict: a value of the wrong JSON type is refused, not coerced ("3" is not a number,
+    # true is not a note number, "yes" is not a boolean); an integer is still a number.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     id: FrameId | None = None
 
 
@@ -170,7 +172,7 @@ client_frame: TypeAdapter[Any] = TypeAdapter(ClientFrame)
 class CreateExercise(BaseModel):
     """``POST /exercises``: a scenario (as decoded YAML/JSON) and how to run it."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     scenario: dict[str, Any]
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     speed: float = Field(default=1.0, gt=0, le=MAX_SPEED)

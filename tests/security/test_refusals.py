@@ -167,3 +167,67 @@ async def test_an_import_that_is_not_utf8_is_refused(operator: RelayAPI) -> None
     )
     assert answer.status_code == 422 and "not UTF-8 text: invalid start byte" in answer.text
     assert await operator.list_exercises() == []
+
+
+@pytest.mark.parametrize(
+    "frame, field",
+    [
+        (
+            {
+                "type": "submit",
+                "client_id": "c",
+                "kind": "proposal",
+                "text": "t",
+                "terms": {"cap": "3"},
+            },
+            "terms.cap",
+        ),
+        (
+            {"type": "submit", "client_id": "c", "kind": "reply", "text": "t", "in_reply_to": True},
+            "in_reply_to",
+        ),
+        ({"type": "submit", "client_id": 7, "kind": "statement", "text": "t"}, "client_id"),
+        ({"type": "hello", "token": "t", "bundle": "yes"}, "bundle"),
+        ({"type": "hello", "token": "t", "last_seq": "12"}, "last_seq"),
+        ({"type": "hold", "note": 1.0}, "note"),
+        ({"type": "hold", "note": 1, "until": "30"}, "until"),
+    ],
+)
+def test_a_frame_value_of_the_wrong_json_type_is_refused_not_coerced(
+    frame: dict[str, Any], field: str
+) -> None:
+    from relay.ws import FrameRefused, parse_frame
+
+    with pytest.raises(FrameRefused) as refused:
+        parse_frame(json.dumps(frame))
+    error = json.loads(refused.value.frame)
+    assert error["code"] == "invalid_frame", error
+    assert error["message"].startswith(f"{frame['type']}.{field}: "), error
+
+
+def test_a_whole_number_is_still_a_number() -> None:
+    from relay.ws import parse_frame
+
+    frame, _ = parse_frame(
+        json.dumps(
+            {
+                "type": "submit",
+                "client_id": "c",
+                "kind": "proposal",
+                "text": "t",
+                "terms": {"cap": 20},
+            }
+        )
+    )
+    assert frame.terms == {"cap": 20.0}
+
+
+async def test_a_create_body_value_of_the_wrong_json_type_is_refused(operator: RelayAPI) -> None:
+    for extra, field in (({"seed": "3"}, "seed"), ({"observers": True}, "observers")):
+        answer = await operator._http.post(
+            "/exercises",
+            json={"scenario": quick_scenario(), **extra},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
+        assert answer.status_code == 422 and field in answer.text, answer.text
+    assert await operator.list_exercises() == []
