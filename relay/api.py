@@ -299,7 +299,7 @@ async def get_exercise(live: Live, seat: Seat) -> dict[str, Any]:
 class RulesChange(BaseModel):
     """``POST /exercises/{id}/rules``: the delivery rules from now on."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     delivery: dict[str, Any] = Field(
         description="a scenario delivery section (docs/delivery-rules.md); replaces the current"
     )

@@ -99,17 +99,37 @@ class OriginAllowlist:
 
 
 async def refused_request(request: Request, error: Exception) -> Response:
-    """422 for a request that does not validate, naming each field, without echoing input.
+    """422 for a request that does not validate, naming each field once, without echoing
+    input; 400 for a body that is not JSON at all.
 
     FastAPI's own answer repeats the input, and fails (500) when that input holds what JSON
-    text cannot (a lone surrogate); the message is enough, and ASCII JSON always encodes.
+    text cannot (a lone surrogate); the message is enough, and ASCII JSON always encodes. A
+    path parameter that several dependencies read is reported by each of them: once is enough.
     """
     assert isinstance(error, RequestValidationError)
-    detail = [
-        {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
-        for item in error.errors()
-    ]
-    return Response(json.dumps({"detail": detail}), 422, media_type="application/json")
+    detail: list[dict[str, Any]] = []
+    for item in error.errors():
+        if item["type"] == "json_invalid":
+            at = item["loc"][-1]
+            return _json_response({"detail": f"the body is not JSON (at character {at})"}, 400)
+        loc = list(item["loc"])
+        msg = _PLAIN_MESSAGES.get((item["type"], *loc), item["msg"])
+        refusal = {"loc": loc, "msg": msg, "type": item["type"]}
+        if refusal not in detail:
+            detail.append(refusal)
+    return _json_response({"detail": detail}, 422)
+
+
+_PLAIN_MESSAGES = {
+    ("string_pattern_mismatch", "path", "exercise_id"): (
+        "not an exercise id: ex- and ten hex digits, like ex-5979b09543"
+    ),
+}
+"""Pydantic's messages that say less than they could, by (error type, *location)."""
+
+
+def _json_response(body: Any, status: int) -> Response:
+    return Response(json.dumps(body), status, media_type="application/json")
 
 
 def create_app(

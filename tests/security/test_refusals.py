@@ -231,3 +231,28 @@ async def test_a_create_body_value_of_the_wrong_json_type_is_refused(operator: R
         )
         assert answer.status_code == 422 and field in answer.text, answer.text
     assert await operator.list_exercises() == []
+
+
+async def test_a_malformed_exercise_id_is_refused_once_in_words(operator: RelayAPI) -> None:
+    answer = await operator._http.get(
+        "/exercises/ex-12/journal", headers={"Authorization": "Bearer some-seat-token"}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == [
+        {
+            "loc": ["path", "exercise_id"],
+            "msg": "not an exercise id: ex- and ten hex digits, like ex-5979b09543",
+            "type": "string_pattern_mismatch",
+        }
+    ]
+
+
+async def test_a_body_that_is_not_json_is_a_400_and_creates_nothing(operator: RelayAPI) -> None:
+    answer = await operator._http.post(
+        "/exercises",
+        content=b'{"scenario": {',
+        headers={"Authorization": f"Bearer {ADMIN}", "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400
+    assert answer.json() == {"detail": "the body is not JSON (at character 14)"}
+    assert await operator.list_exercises() == []
