@@ -219,6 +219,7 @@ async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:
     session = secrets.token_hex(4)
     ids = itertools.count(1)
     tags = _Tags()
+    agenda = [item["id"] for item in seat.welcome.get("scenario", {}).get("agenda", [])]
     sent: set[asyncio.Task[None]] = set()
     try:
         while True:
@@ -239,7 +240,13 @@ async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:
                 print(f"seat {seat.seat}, last event seen #{seat.last_seq}{resumes}{state}")
                 continue
             if line == "tag" or line.startswith("tag "):
-                tags.next = [t for t in shlex.split(line[4:].replace(",", " ")) if t]
+                named = [t for t in shlex.split(line[4:].replace(",", " ")) if t]
+                unknown = [t for t in named if agenda and t not in agenda]
+                if unknown:
+                    items = ", ".join(agenda)
+                    print(f"? not on the agenda: {', '.join(unknown)} (its items: {items})")
+                    continue
+                tags.next = named
                 print(f"next note tagged {tags.next}" if tags.next else "next note untagged")
                 continue
             try:

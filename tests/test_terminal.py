@@ -18,6 +18,9 @@ class FakeSeat:
     seat = "iran"
     last_seq = 7
     resumes: list[Any] = []
+    welcome: dict[str, Any] = {
+        "scenario": {"agenda": [{"id": "cap"}, {"id": "relief"}, {"id": "missiles"}]}
+    }
 
     def __init__(self, connected: bool) -> None:
         self.connected = connected
@@ -125,3 +128,16 @@ async def test_a_refused_note_gives_its_tags_to_the_next_one(
 
     assert [args["tags"] for args in seat.submitted] == [["missiles"], ["missiles"], []]
     assert "next note tagged ['missiles'] (kept from the refused one)" in capsys.readouterr().out
+
+
+async def test_a_tag_that_is_not_on_the_agenda_is_refused_as_it_is_typed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seat = FakeSeat(connected=True)
+    seat.answer.set()
+    lines = typed("tag cap,bogus", "say hello", "tag relief", "say again", "")
+    await asyncio.wait_for(terminal._read_commands(seat, lines), 1)  # type: ignore[arg-type]
+
+    out = capsys.readouterr().out
+    assert "? not on the agenda: bogus (its items: cap, relief, missiles)" in out
+    assert [args["tags"] for args in seat.submitted] == [[], ["relief"]]

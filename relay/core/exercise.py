@@ -516,8 +516,9 @@ class Exercise:
             raise InvalidNote(f"kind {note.kind!r} is not one of {', '.join(cmd.KINDS)}")
         if not note.text.strip() or len(note.text) > MAX_TEXT:
             raise InvalidNote(f"text must be 1 to {MAX_TEXT} characters")
-        self._check_tags(note.tags)
+        # terms first: a term names its agenda item, and clients tag a note with its terms
         self._check_terms(note.terms)
+        self._check_tags(note.tags)
         self._check_reply(sender, note)
 
     def _check_tags(self, tags: list[str]) -> None:
@@ -543,7 +544,7 @@ class Exercise:
                 continue
             item = items.get(name)
             if item is None:
-                raise InvalidNote(f"term {name!r} is not an agenda item")
+                raise InvalidNote(f"term {name!r} is not an agenda item {sorted(items)}")
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise InvalidNote(f"term {name!r} must be a number, got {value!r}")
             if not math.isfinite(value):
@@ -597,8 +598,8 @@ class Exercise:
         text = note.text if command.text is None else command.text
         if not text.strip() or len(text) > MAX_TEXT:
             raise InvalidNote(f"text must be 1 to {MAX_TEXT} characters")
-        self._check_tags(tags)
         self._check_terms(terms)
+        self._check_tags(tags)
         recipient = self._other(note.sender)
         refused = self._refused(recipient, tags)
         if refused and self._to[recipient].scope == "return":

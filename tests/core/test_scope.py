@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from relay.core import Exercise, OutOfScope
+from relay.core import Exercise, InvalidNote, OutOfScope
 from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.rng import seeded_streams
@@ -95,3 +95,9 @@ def test_notes_within_scope_are_never_touched() -> None:
     core.advance(500.0)
     delivered = of_type(core.events(), ev.NoteDelivered)
     assert [(d.recipient, d.outcome, d.flags) for d in delivered] == [("iran", "relayed", [])]
+
+
+def test_a_term_off_the_agenda_is_named_as_a_term_even_when_it_also_tags_the_note() -> None:
+    core = scoped_core("return", "auto")
+    with pytest.raises(InvalidNote, match=r"term 'bogus' is not an agenda item \['cap', "):
+        submit(core, "iran", 1.0, kind="proposal", terms={"bogus": 3.0}, tags=["bogus"])
