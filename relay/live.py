@@ -265,43 +265,41 @@ class LiveExercise:
     def _submit_all(self, submits: list[cmd.Submit]) -> list[Applied | Exception]:
         """Put down notes that arrived together (not yet durable); refusals are returned.
 
-        A note is submitted once per client id: a repeat, before or within this step, is
-        answered with the note the first one made (or with its refusal).
+        A note is submitted once per client id: a repeat is answered with the note the first
+        one made. A client id repeated within the run starts a new step there, so that the
+        repeat meets the first one's outcome, as it would one at a time.
         """
-        outcomes: list[Applied | Exception | None] = [None] * len(submits)
-        first: dict[tuple[str, str], int] = {}  # (seat, client id) -> its first submission
-        offered: list[int] = []  # the submissions the core is given
-        for i, command in enumerate(submits):
-            key = (command.by, command.client_id)
-            if key in first:
-                continue  # a repeat within the step: answered below
-            first[key] = i
-            known = self.core.note_for_client(*key)
+        outcomes: list[Applied | Exception] = []
+        start = 0
+        while start < len(submits):
+            seen: set[tuple[str, str]] = set()
+            end = start
+            while end < len(submits) and (key := _client_key(submits[end])) not in seen:
+                seen.add(key)
+                end += 1
+            outcomes += self._put_down(submits[start:end])
+            start = end
+        return outcomes
+
+    def _put_down(self, submits: list[cmd.Submit]) -> list[Applied | Exception]:
+        """One step of submissions, no client id twice among them."""
+        outcomes: list[Applied | Exception | None] = []
+        fresh: list[cmd.Submit] = []
+        for command in submits:
+            known = self.core.note_for_client(*_client_key(command))
+            outcomes.append(None if known is None else Applied(note=known, fresh=False))
             if known is None:
-                offered.append(i)
-            else:
-                outcomes[i] = Applied(note=known, fresh=False)
+                fresh.append(command)
         try:
-            refusals: list[Exception | None] = list(
-                self.core.handle_submits([submits[i] for i in offered], self.now())
-            )
+            refusals: list[Exception | None] = list(self.core.handle_together(fresh, self.now()))
         except Exception as failed:  # a bug: these inputs only
-            log.exception("exercise %s: submissions failed: %r", self.id, submits)
-            refusals = [failed] * len(offered)
-        for i, refused in zip(offered, refusals, strict=True):
-            command = submits[i]
-            outcomes[i] = refused or Applied(
-                note=self.core.note_for_client(command.by, command.client_id)
-            )
+            log.exception("exercise %s: submissions failed: %r", self.id, fresh)
+            refusals = [failed] * len(fresh)
+        answers = iter(refusals)
         for i, command in enumerate(submits):
-            if outcomes[i] is None:  # a repeat within the step
-                earlier = outcomes[first[command.by, command.client_id]]
-                assert earlier is not None
-                outcomes[i] = (
-                    Applied(note=earlier.note, fresh=False)
-                    if isinstance(earlier, Applied)
-                    else earlier
-                )
+            if outcomes[i] is None:
+                note = self.core.note_for_client(*_client_key(command))
+                outcomes[i] = next(answers) or Applied(note=note)
         return cast(list[Applied | Exception], outcomes)
 
     def now(self) -> float:
@@ -563,6 +561,10 @@ class ExerciseHub:
         for live in list(self._live.values()):
             await live.stop_timers()
         self._live.clear()
+
+
+def _client_key(command: cmd.Submit) -> tuple[str, str]:
+    return command.by, command.client_id
 
 
 def _retrieve(done: asyncio.Future[Any]) -> None:

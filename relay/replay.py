@@ -115,7 +115,7 @@ def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
     draws = RecordedDraws.from_entries(first.seed, entries)
     core = Exercise(scenario, seed=first.seed, rng=draws)
     produced = core.events()
-    for step in input_steps((e for e in entries[1:] if entry_is_input(e)), _entry_joins):
+    for step in input_steps(entry for entry in entries[1:] if entry_is_input(entry)):
         try:
             _apply(core, [from_entry(entry) for entry in step])
         except ShuttleError:
@@ -127,18 +127,24 @@ def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
     return core, produced
 
 
-_SUBMITTED = ev.NoteSubmitted.TYPE
-_T = TypeVar("_T")
+_T = TypeVar("_T", Entry, ev.Event)
+_TOGETHER = frozenset((ev.NoteSubmitted.TYPE, ev.NoteRelayed.TYPE))
+"""Inputs that may have been applied together (:meth:`~relay.core.Exercise.handle_together`):
+the live relay puts down the notes that reach an exercise in one step together, and a
+mediator's ``batch`` relays its notes together."""
 
 
-def input_steps(inputs: Iterable[_T], joins: Callable[[_T, _T], bool]) -> Iterator[list[_T]]:
-    """A journal's inputs, step by step: each input is a step of its own, but for an input
-    that ``joins`` the one before it (a submission journalled ``with_previous`` after another
-    submission at the same time), which joins that one's step.
+def input_steps(inputs: Iterable[_T]) -> Iterator[list[_T]]:
+    """A journal's inputs (entries or events, in journal order), step by step.
+
+    An input is a step of its own, but for a run of submissions, or of one seat's relays,
+    journalled one right after the other at one time: nothing happened between them, so they
+    were applied together (and if they were not, nothing followed from each until the next,
+    which comes to the same). Such a run is one step.
     """
     step: list[_T] = []
     for item in inputs:
-        if step and not joins(step[-1], item):
+        if step and not _joins(step[-1], item):
             yield step
             step = []
         step.append(item)
@@ -146,22 +152,24 @@ def input_steps(inputs: Iterable[_T], joins: Callable[[_T, _T], bool]) -> Iterat
         yield step
 
 
-def _entry_joins(previous: Entry, entry: Entry) -> bool:
+def _joins(previous: Entry | ev.Event, item: Entry | ev.Event) -> bool:
+    """Whether ``item`` was applied in the step of ``previous``, the input before it."""
+    kind = _type(item)
     return (
-        entry.type == _SUBMITTED
-        and entry.data.get("with_previous") is True
-        and previous.type == _SUBMITTED
-        and previous.at == entry.at
+        kind in _TOGETHER
+        and kind == _type(previous)
+        and item.seq == previous.seq + 1
+        and item.at == previous.at
+        and (kind == ev.NoteSubmitted.TYPE or _by(item) == _by(previous))
     )
 
 
-def _event_joins(previous: ev.Event, event: ev.Event) -> bool:
-    return (
-        isinstance(event, ev.NoteSubmitted)
-        and event.with_previous
-        and isinstance(previous, ev.NoteSubmitted)
-        and previous.at == event.at
-    )
+def _type(item: Entry | ev.Event) -> str:
+    return item.type if isinstance(item, Entry) else item.TYPE
+
+
+def _by(item: Entry | ev.Event) -> Any:
+    return item.data.get("by") if isinstance(item, Entry) else getattr(item, "by", None)
 
 
 def _apply(core: Exercise, step: list[ev.Event]) -> None:
@@ -169,8 +177,8 @@ def _apply(core: Exercise, step: list[ev.Event]) -> None:
     if len(step) == 1:
         core.handle(command_for(step[0]), step[0].at)
         return
-    submits = [cast(cmd.Submit, command_for(event)) for event in step]
-    refused = next(filter(None, core.handle_submits(submits, step[0].at)), None)
+    outcomes = core.handle_together([command_for(event) for event in step], step[0].at)
+    refused = next(filter(None, outcomes), None)
     if refused is not None:
         raise refused
 
@@ -250,9 +258,9 @@ def _rerun(entries: Sequence[Entry], scenario: Scenario, max_events: int) -> Rer
     skipped: list[tuple[ev.Event, str]] = []
     numbers: dict[int, int] = {}  # original note number -> re-run note number
     inputs = [event for event in events[1:] if ev.is_input(event)]
-    for step in input_steps(inputs, _event_joins):
+    for step in input_steps(inputs):
         if len(step) > 1:
-            _rerun_submits(core, cast(list[ev.NoteSubmitted], step), numbers, skipped)
+            _rerun_together(core, step, numbers, skipped)
         else:
             for event in step:
                 _rerun_input(core, event, numbers, skipped)
@@ -285,32 +293,31 @@ def _rerun_input(
             _number(core, event, numbers)
 
 
-def _rerun_submits(
+def _rerun_together(
     core: Exercise,
-    step: list[ev.NoteSubmitted],
+    step: list[ev.Event],
     numbers: dict[int, int],
     skipped: list[tuple[ev.Event, str]],
 ) -> None:
-    """Notes put down together in the original, put down together again."""
+    """Inputs applied together in the original, applied together again."""
     if core.phase is Phase.ENDED:
         skipped.extend((event, "the exercise had already ended") for event in step)
         return
     why: dict[int, str] = {}  # index in step -> why it was skipped
-    offered: list[tuple[int, cmd.Submit]] = []
+    offered: list[tuple[int, cmd.Command]] = []
     for i, event in enumerate(step):
         try:
-            offered.append((i, cast(cmd.Submit, _renumbered(command_for(event), numbers))))
+            offered.append((i, _renumbered(command_for(event), numbers)))
         except LookupError as error:
             why[i] = str(error)
     if offered:
-        refusals = core.handle_submits(
-            [command for _, command in offered], max(step[0].at, core.now)
-        )
+        commands = [command for _, command in offered]
+        refusals = core.handle_together(commands, max(step[0].at, core.now))
         for (i, _), refused in zip(offered, refusals, strict=True):
-            if refused is None:
-                _number(core, step[i], numbers)
-            else:
+            if refused is not None:
                 why[i] = str(refused)
+            elif isinstance(step[i], ev.NoteSubmitted):
+                _number(core, cast(ev.NoteSubmitted, step[i]), numbers)
     skipped.extend((step[i], why[i]) for i in sorted(why))
 
 

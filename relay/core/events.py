@@ -76,8 +76,7 @@ class Event:
     def to_data(self) -> dict[str, Any]:
         """The payload (everything but ``seq`` and ``at``), as JSON types.
 
-        Rule records (``draws``, ``distortions``) are left out when empty, and a submission's
-        ``with_previous`` when false: most events have none.
+        Rule records (``draws``, ``distortions``) are left out when empty: most events have none.
         """
         return _layout(type(self))[1](self)
 
@@ -95,8 +94,7 @@ Draw = list[Any]
 probability); ``outcome`` is what the rule made of it (``"lost"``, ``"kept"``, ...) or ``""``
 for a delay. Faithful replay takes these values instead of drawing (relay/replay.py).
 """
-_OPTIONAL_RECORDS = ("draws", "distortions", "with_previous")
-"""Fields ``to_data`` leaves out when empty or false: most events have none."""
+_OPTIONAL_RECORDS = ("draws", "distortions")
 
 
 @dataclass(slots=True)
@@ -152,10 +150,6 @@ class NoteSubmitted(Event):
     in_reply_to: int | None = None
     answer: str | None = None
     to: str = "mediator"
-    with_previous: bool = False
-    """Put down in the same step as the note journalled just before it (the relay took both
-    from one batch of frames), so the mediator found them waiting together. Replay applies
-    such notes as one step (:meth:`relay.core.Exercise.handle_submits`)."""
 
 
 @dataclass(slots=True)
@@ -378,7 +372,7 @@ def _layout(cls: type[Event]) -> _Layout:
         items = ", ".join(f"{name!r}: event.{name}" for name in names)
         lines = ["def to_data(event):", f"    data = {{{items}}}"]
         for name in names:
-            if name in _OPTIONAL_RECORDS:  # left out when empty or false
+            if name in _OPTIONAL_RECORDS:  # rule records are left out when empty
                 lines += [f"    if not data[{name!r}]:", f"        del data[{name!r}]"]
         lines.append("    return data")
         namespace: dict[str, Any] = {}

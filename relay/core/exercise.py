@@ -263,29 +263,30 @@ class Exercise:
         # step, so drivers commit once per input.
         self.advance(now)
 
-    def handle_submits(
-        self, commands: Sequence[cmd.Submit], now: float
+    def handle_together(
+        self, commands: Sequence[cmd.Command], now: float
     ) -> list[ShuttleError | None]:
-        """Apply notes the parties put down together, as one step at ``now``.
+        """Apply commands that arrived together, as one step at ``now``.
 
-        Each submission is checked and put down by itself, in order; only then does the
-        shuttle move, so the mediator finds every note waiting and they share its trips (one at
-        a time, each note would go on a trip of its own when travel takes no time). A refusal
-        is returned in its submission's place and the other notes stand. The notes after the
-        first one put down are journalled ``with_previous``, so that replay applies the same
-        notes as one step. A single submission is exactly :meth:`handle`.
+        Each command is checked and applied by itself, in order; only then does the core
+        settle. So notes put down together are all waiting when the mediator looks, and share
+        its trips (one at a time, each note would make a trip of its own when travel takes no
+        time). A refusal is returned in its command's place and the others stand. One command
+        is exactly :meth:`handle`.
+
+        For commands whose effects do not depend on settling in between (submissions, or a
+        mediator's relays), a step whose commands settled to nothing in between is the same as
+        those commands one at a time: replay relies on it (:func:`relay.replay.input_steps`).
         """
         self.advance(now)
         outcomes: list[ShuttleError | None] = []
-        joined = False
         for command in commands:
             try:
-                self._submit(command, joined)
+                _HANDLERS[type(command)](self, command)
             except ShuttleError as refused:
                 outcomes.append(refused)
             else:
                 outcomes.append(None)
-                joined = True
         self._settle()
         self.advance(now)
         return outcomes
@@ -457,7 +458,7 @@ class Exercise:
 
     # ------------------------------------------------------------------ parties
 
-    def _submit(self, command: cmd.Submit, with_previous: bool = False) -> None:
+    def _submit(self, command: cmd.Submit) -> None:
         sender = command.by
         if sender not in self._others:  # the parties, and no other seat
             raise NotPermitted(f"{sender} cannot submit notes: only the parties write notes")
@@ -488,7 +489,6 @@ class Exercise:
                 command.client_id,  # client_id
                 *note.as_written(),  # kind, text, tags, terms, in_reply_to, answer
                 command.to,  # to
-                with_previous,  # with_previous
             )
         )
         expiry = self._from[sender].expiry

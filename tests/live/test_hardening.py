@@ -168,11 +168,31 @@ async def test_notes_queued_together_are_put_down_together_and_share_trips() -> 
     assert a.seq == b.seq == paused.seq == live.core.last_seq  # one commit
     stored = await store.read(live.id)
     step = stored[before:]
-    submitted = [e for e in step if e.type == "note.submitted"]
-    assert [e.data.get("with_previous", False) for e in submitted] == [False, True]
+    assert [e.type for e in step[:2]] == ["note.submitted"] * 2  # put down together
     departures = [e.data["destination"] for e in step if e.type == "mediator.departed"]
     assert departures == ["usa"]  # both notes on one trip
     assert [e.data["note"] for e in step if e.type == "note.delivered"] == [1, 2]
     assert step[-1].type == "exercise.paused"
     assert verify(stored) is None
+    await hub.close()
+
+
+@pytest.mark.asyncio
+async def test_a_client_id_resent_after_its_refusal_in_one_step_is_a_new_note() -> None:
+    """A refused submission uses up nothing: its client id sent again in the same step, now
+    right, makes a note, as it would one at a time."""
+    store, wall = MemoryStore(), Wall()
+    hub, live = await hub_with(store, wall, latency=ZERO_DELAY)
+    wrong = cmd.Submit(
+        by="iran", client_id="z", kind="reply", answer="accept", in_reply_to=99, text="yes"
+    )
+    right = cmd.Submit(by="iran", client_id="z", kind="statement", text="hello")
+    again = cmd.Submit(by="iran", client_id="z", kind="statement", text="hello")
+    other = cmd.Submit(by="iran", client_id="y", kind="statement", text="and this")
+    queued = [live.enqueue(c) for c in (other, wrong, right, again)]
+    y, refused, z, repeat = await asyncio.gather(*queued, return_exceptions=True)
+    assert isinstance(refused, UnknownNote)
+    assert (y.note, y.fresh, z.note, z.fresh) == (1, True, 2, True)
+    assert (repeat.note, repeat.fresh) == (2, False)
+    assert verify(await store.read(live.id)) is None
     await hub.close()
