@@ -17,7 +17,7 @@ import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from relay.core import Exercise, Phase, ShuttleError
 from relay.core import commands as cmd
@@ -259,11 +259,7 @@ def _rerun(entries: Sequence[Entry], scenario: Scenario, max_events: int) -> Rer
     numbers: dict[int, int] = {}  # original note number -> re-run note number
     inputs = [event for event in events[1:] if ev.is_input(event)]
     for step in input_steps(inputs):
-        if len(step) > 1:
-            _rerun_together(core, step, numbers, skipped)
-        else:
-            for event in step:
-                _rerun_input(core, event, numbers, skipped)
+        _rerun_step(core, step, numbers, skipped)
         produced.extend(core.events())
     while core.phase is Phase.RUNNING and len(produced) < max_events:
         deadline = core.next_deadline()
@@ -274,38 +270,22 @@ def _rerun(entries: Sequence[Entry], scenario: Scenario, max_events: int) -> Rer
     return Rerun(produced, skipped, len(inputs))
 
 
-def _rerun_input(
-    core: Exercise, event: ev.Event, numbers: dict[int, int], skipped: list[tuple[ev.Event, str]]
-) -> None:
-    if core.phase is Phase.ENDED:
-        skipped.append((event, "the exercise had already ended"))
-        return
-    if isinstance(event, ev.RulesChanged):
-        skipped.append((event, "the counterfactual's rules hold throughout"))
-        return
-    try:
-        command = _renumbered(command_for(event), numbers)
-        core.handle(command, max(event.at, core.now))
-    except (ShuttleError, LookupError) as error:
-        skipped.append((event, str(error)))
-    else:
-        if isinstance(event, ev.NoteSubmitted):
-            _number(core, event, numbers)
-
-
-def _rerun_together(
+def _rerun_step(
     core: Exercise,
     step: list[ev.Event],
     numbers: dict[int, int],
     skipped: list[tuple[ev.Event, str]],
 ) -> None:
-    """Inputs applied together in the original, applied together again."""
+    """One step of the original's inputs, applied together again (one input: as ``handle``)."""
     if core.phase is Phase.ENDED:
         skipped.extend((event, "the exercise had already ended") for event in step)
         return
     why: dict[int, str] = {}  # index in step -> why it was skipped
     offered: list[tuple[int, cmd.Command]] = []
     for i, event in enumerate(step):
+        if isinstance(event, ev.RulesChanged):
+            why[i] = "the counterfactual's rules hold throughout"
+            continue
         try:
             offered.append((i, _renumbered(command_for(event), numbers)))
         except LookupError as error:
@@ -314,10 +294,11 @@ def _rerun_together(
         commands = [command for _, command in offered]
         refusals = core.handle_together(commands, max(step[0].at, core.now))
         for (i, _), refused in zip(offered, refusals, strict=True):
+            event = step[i]
             if refused is not None:
                 why[i] = str(refused)
-            elif isinstance(step[i], ev.NoteSubmitted):
-                _number(core, cast(ev.NoteSubmitted, step[i]), numbers)
+            elif isinstance(event, ev.NoteSubmitted):
+                _number(core, event, numbers)
     skipped.extend((step[i], why[i]) for i in sorted(why))
 
 

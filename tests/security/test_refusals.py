@@ -18,6 +18,7 @@ from relay.live import check_import
 from relay.rng import seeded_streams
 from relay.settings import Settings
 from relay.sim import simulate
+from relay.ws import FrameRefused, parse_frame
 from schemas.scenario import parse_scenario
 from tests.conftest import quick_scenario
 from tests.live.servers import serving
@@ -196,8 +197,6 @@ async def test_an_import_that_is_not_utf8_is_refused(operator: RelayAPI) -> None
 def test_a_frame_value_of_the_wrong_json_type_is_refused_not_coerced(
     frame: dict[str, Any], field: str
 ) -> None:
-    from relay.ws import FrameRefused, parse_frame
-
     with pytest.raises(FrameRefused) as refused:
         parse_frame(json.dumps(frame))
     error = json.loads(refused.value.frame)
@@ -206,8 +205,6 @@ def test_a_frame_value_of_the_wrong_json_type_is_refused_not_coerced(
 
 
 def test_a_whole_number_is_still_a_number() -> None:
-    from relay.ws import parse_frame
-
     frame, _ = parse_frame(
         json.dumps(
             {
