@@ -13,12 +13,13 @@ import pytest
 
 from clients.bots import default_bots
 from clients.sdk import Refused, RelayAPI
+from relay.core import commands as cmd
 from relay.journal import JournalFormatError, to_entry, write_journal
 from relay.live import check_import
 from relay.rng import seeded_streams
 from relay.settings import Settings
 from relay.sim import simulate
-from relay.ws import FrameRefused, parse_frame
+from relay.ws import FrameRefused, frame_command, parse_frame
 from schemas.scenario import parse_scenario
 from tests.conftest import quick_scenario
 from tests.live.servers import serving
@@ -217,6 +218,58 @@ def test_a_whole_number_is_still_a_number() -> None:
         )
     )
     assert frame.terms == {"cap": 20.0}
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        ("{not json", "not JSON: Expecting property name enclosed in double quotes"),
+        ('{"type": "ping", "id": NaN}', "not JSON: NaN is not a JSON number"),
+        ('{"type": "hold", "note": 1, "until": 1e400}', "not JSON: 1e400 is beyond the range"),
+        ('{"type": "travel", "destination": "\\ud800"}', "not JSON: destination: text holds a lone surrogate"),
+        ("[" * 5000 + "]" * 5000, "not JSON: nested too deeply"),
+    ],
+)
+def test_a_frame_that_is_not_json_is_refused_naming_the_fault(raw: str, message: str) -> None:
+    with pytest.raises(FrameRefused) as refused:
+        parse_frame(raw)
+    error = json.loads(refused.value.frame)
+    assert error["code"] == "bad_json", error
+    assert error["message"].startswith(message), error
+
+
+def test_an_integer_beyond_64_bits_is_refused_by_its_field() -> None:
+    with pytest.raises(FrameRefused) as refused:
+        parse_frame('{"type": "release", "id": "r", "note": 123456789012345678901234567890}')
+    error = json.loads(refused.value.frame)
+    assert (error["code"], error["id"]) == ("invalid_frame", "r"), error
+    assert error["message"].startswith("release.note: "), error
+
+
+def test_a_frame_becomes_the_command_it_names() -> None:
+    raw = json.dumps(
+        {
+            "type": "submit",
+            "id": "s",
+            "client_id": "c",
+            "kind": "proposal",
+            "text": "t",
+            "tags": ["cap"],
+            "terms": {"cap": 20},
+            "to": "usa",
+        }
+    )
+    frame, frame_id = parse_frame(raw)
+    assert frame_id == "s"
+    assert frame_command("iran", frame) == cmd.Submit(
+        by="iran",
+        client_id="c",
+        kind="proposal",
+        text="t",
+        tags=["cap"],
+        terms={"cap": 20.0},
+        to="usa",
+    )
 
 
 async def test_a_create_body_value_of_the_wrong_json_type_is_refused(operator: RelayAPI) -> None:
