@@ -477,11 +477,14 @@ def _start(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> _
     return _Pending(live, frame_id, command, live.enqueue(command))
 
 
+_NOT_FIELDS = frozenset({"type", "id"})  # of a frame, not of its command
+
+
 def frame_command(seat: str, frame: Any) -> cmd.Command:
     if isinstance(frame, wire.Control):
         return cmd.CONTROLS[frame.action](by=seat)
     # Every frame's fields are plain JSON values (no nested models): taken as validated.
-    fields = {name: value for name, value in frame if name != "type" and name != "id"}
+    fields = {name: value for name, value in vars(frame).items() if name not in _NOT_FIELDS}
     return _COMMANDS[frame.type](by=seat, **fields)
 
 

@@ -226,7 +226,10 @@ def test_a_whole_number_is_still_a_number() -> None:
         ("{not json", "not JSON: Expecting property name enclosed in double quotes"),
         ('{"type": "ping", "id": NaN}', "not JSON: NaN is not a JSON number"),
         ('{"type": "hold", "note": 1, "until": 1e400}', "not JSON: 1e400 is beyond the range"),
-        ('{"type": "travel", "destination": "\\ud800"}', "not JSON: destination: text holds a lone surrogate"),
+        (
+            '{"type": "travel", "destination": "\\ud800"}',
+            "not JSON: destination: text holds a lone surrogate",
+        ),
         ("[" * 5000 + "]" * 5000, "not JSON: nested too deeply"),
     ],
 )
