@@ -315,6 +315,17 @@ class SeatClient:
                 return
             yield frame
 
+    def received(self) -> list[dict[str, Any]]:
+        """Take the event frames received and not yet taken by :meth:`events` (never waits)."""
+        frames = []
+        while not self._events.empty():
+            frame = self._events.get_nowait()
+            if frame is None:
+                self._events.put_nowait(None)  # the end stays, for events()
+                break
+            frames.append(frame)
+        return frames
+
     @property
     def connected(self) -> bool:
         """Whether the seat has a live connection now (``False`` while it reconnects)."""
@@ -410,6 +421,11 @@ class SeatClient:
 
     async def control(self, action: str) -> dict[str, Any]:
         return await self.request({"type": "control", "action": action})
+
+    async def ping(self) -> dict[str, Any]:
+        """The relay's ``pong``. It comes after every event the relay had for this seat when
+        it read the ping, so once this returns, :meth:`received` holds them all."""
+        return await self.request({"type": "ping"})
 
     # ------------------------------------------------------------------ reading
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import secrets
 import shlex
@@ -162,11 +163,14 @@ async def play(url: str, exercise: str, token: str, backoff: Backoff | None = No
     )
     if brief:
         print(f"Your brief: {brief}")
-    printer = asyncio.create_task(_print_events(seat, Transcript(welcome["scenario"])))
+    transcript = Transcript(welcome["scenario"])
+    printer = asyncio.create_task(_print_events(seat, transcript))
     reader = asyncio.create_task(_read_commands(seat, _stdin_lines()))
     try:
         # Either the user quits, or the relay ends the seat for good (revoked, refused).
         await asyncio.wait({printer, reader}, return_when=asyncio.FIRST_COMPLETED)
+        if not printer.done():
+            await _catch_up(seat, transcript, printer)
     finally:
         for task in (printer, reader):
             task.cancel()
@@ -192,19 +196,35 @@ def _stdin_lines() -> asyncio.Queue[str]:
 
 async def _print_events(seat: SeatClient, transcript: Transcript) -> None:
     async for frame in seat.events():
-        event = event_of(frame)
-        for line in transcript.render(event):
-            print(line, flush=True)
-        if frame["event"] == "note.delivered" and frame["data"]["recipient"] == seat.seat:
-            data = frame["data"]
-            terms = ", ".join(f"{k}={v:g}" for k, v in data["terms"].items())
-            print(
-                f"             [{data['kind']}{' ' + data['answer'] if data['answer'] else ''}]"
-                f" {data['text']}" + (f"  | {terms}" if terms else ""),
-                flush=True,
-            )
+        _show(seat, transcript, frame)
     reason = " (token revoked or refused)" if seat.close_code == 1008 else ""
     print(f"The relay closed the connection{reason}.", flush=True)
+
+
+def _show(seat: SeatClient, transcript: Transcript, frame: dict[str, Any]) -> None:
+    for line in transcript.render(event_of(frame)):
+        print(line, flush=True)
+    if frame["event"] == "note.delivered" and frame["data"]["recipient"] == seat.seat:
+        data = frame["data"]
+        terms = ", ".join(f"{k}={v:g}" for k, v in data["terms"].items())
+        print(
+            f"             [{data['kind']}{' ' + data['answer'] if data['answer'] else ''}]"
+            f" {data['text']}" + (f"  | {terms}" if terms else ""),
+            flush=True,
+        )
+
+
+async def _catch_up(seat: SeatClient, transcript: Transcript, printer: asyncio.Task[None]) -> None:
+    """On leaving, print every event the relay had sent the seat, so that input from a file
+    (or none: ``</dev/null``) still shows the talks so far. The relay's ``pong`` comes after
+    them; a seat out of reach prints what it has."""
+    if seat.connected:
+        with contextlib.suppress(Refused, ConnectionLost, TimeoutError):
+            await asyncio.wait_for(seat.ping(), _ANSWER_WAIT_S)
+    printer.cancel()
+    await asyncio.wait({printer})
+    for frame in seat.received():
+        _show(seat, transcript, frame)
 
 
 async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from clients import terminal
-from clients.sdk import Refused, _refusal
+from clients.sdk import Refused, RelayAPI, SeatClient, _refusal
+from relay.settings import Settings
+from tests.conftest import quick_scenario
+from tests.live.servers import serving
 
 
 class FakeSeat:
@@ -141,3 +145,23 @@ async def test_a_tag_that_is_not_on_the_agenda_is_refused_as_it_is_typed(
     out = capsys.readouterr().out
     assert "? not on the agenda: bogus (its items: cap, relief, missiles)" in out
     assert [args["tags"] for args in seat.submitted] == [[], ["relief"]]
+
+
+async def test_input_that_ends_at_once_still_shows_the_talks_so_far(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``shuttle join ... </dev/null`` prints the history before it leaves."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}")
+    async with serving(settings) as url, RelayAPI(url) as api:
+        created = await api.create(quick_scenario(), seed=1)
+        exercise, seats = created["id"], created["seats"]
+        await api.control(exercise, "start", seats["facilitator"])
+        async with await SeatClient.connect(url, exercise, seats["iran"]) as iran:
+            await iran.submit(client_id="a", kind="statement", text="Our first note")
+        monkeypatch.setattr(terminal, "_stdin_lines", lambda: typed(""))
+
+        await asyncio.wait_for(terminal.play(url, exercise, seats["iran"]), 10)
+
+    out = capsys.readouterr().out
+    assert "Exercise started by the facilitator" in out
+    assert "“Our first note”" in out
