@@ -66,7 +66,7 @@ def to_entry(event: ev.Event, wall: float | None = None, *, encode: bool = False
     """The journal entry of ``event``; with ``encode``, its data also as JSON text
     (``Entry.data_json``), for a caller that will store it and send it: encoded once.
 
-    That text comes from :func:`dumps_fast`; journal files are always written by
+    That text is what :func:`dumps_fast` gives; journal files are always written by
     :func:`dumps` from the decoded data.
     """
     dedupe = None
