@@ -155,7 +155,10 @@ def parse_journal(text: str, where: str = "journal") -> JournalFile:
     """Parse journal text (see :func:`read_journal`)."""
     journal = JournalFile(entries=[])
     lines: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    headed = False
+    # Lines end at "\n" only: str.splitlines() also splits at U+2028, U+2029, U+0085 and
+    # others, which JSON leaves unescaped inside a note's text.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -163,12 +166,17 @@ def parse_journal(text: str, where: str = "journal") -> JournalFile:
         except ValueError as error:
             raise JournalFormatError(f"{where}:{number}: not JSON: {error}") from None
         if isinstance(obj, dict) and "format" in obj:
+            if lines or headed:
+                raise JournalFormatError(
+                    f"{where}:{number}: a header (format) belongs on the first line only"
+                )
             if obj["format"] != FORMAT:
                 raise JournalFormatError(f"{where}:{number}: unknown format {obj['format']!r}")
             header = obj.get("exercise")
             if not isinstance(header, dict | None):
                 raise JournalFormatError(f"{where}:{number}: exercise: not an object")
             journal.exercise = dict(header or {})
+            headed = True
             continue
         journal.entries.append(_entry(obj, f"{where}:{number}"))
         lines.append(number)

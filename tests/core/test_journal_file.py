@@ -120,3 +120,21 @@ def test_an_unknown_format_header_is_refused(tmp_path):
 def test_a_missing_file_is_a_journal_format_error(tmp_path):
     with pytest.raises(JournalFormatError, match="cannot read"):
         read_journal(tmp_path / "nope.jsonl")
+
+
+def test_text_holding_unicode_line_separators_reads_back(tmp_path):
+    """JSON leaves U+2028, U+2029, U+0085 and \\x1c-\\x1e unescaped; a line ends at \\n only."""
+    entries = entries_of()
+    note = next(e for e in entries if e.type == "note.submitted")
+    note.data["text"] = "line one\u2028line two\u2029three\u0085four\x1cfive\x1dsix\x1eend"
+    path = write(tmp_path, entries)
+    assert "\u2028" in path.read_text(encoding="utf-8")
+    assert read_journal(path).entries == entries
+
+
+def test_a_header_after_the_first_line_is_refused(tmp_path):
+    path = write(tmp_path, entries_of())
+    lines = lines_of(path)
+    rewrite(path, [*lines[:3], lines[0], *lines[3:]])
+    with pytest.raises(JournalFormatError, match=f"{path}:4: a header .* first line only"):
+        read_journal(path)
