@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 __all__ = [
+    "MAX_DURATION",
+    "MAX_SIGMA",
     "Constant",
     "Duration",
     "PositiveDuration",
@@ -22,6 +24,12 @@ __all__ = [
     "Normal",
     "Uniform",
 ]
+
+MAX_DURATION = 1e9
+"""The longest duration a scenario may give, in seconds (about 31 years), and the longest delay
+a draw can make: far beyond any exercise, and small enough that no sum of them overflows."""
+MAX_SIGMA = 10.0
+"""The largest ``sigma`` of a log-normal (a spread of e^10, some 22,000 times, per sd)."""
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|m|h|d)?\s*$")
@@ -41,20 +49,22 @@ _DurationText = Annotated[str, Field(pattern=_DURATION.pattern)]
 # JSON Schema says what a file may hold: a number (with the bound) or a unit string.
 Duration = Annotated[
     float,
-    Field(ge=0, allow_inf_nan=False),
+    Field(ge=0, le=MAX_DURATION, allow_inf_nan=False),
     BeforeValidator(
-        _parse_duration, json_schema_input_type=Annotated[float, Field(ge=0)] | _DurationText
+        _parse_duration,
+        json_schema_input_type=Annotated[float, Field(ge=0, le=MAX_DURATION)] | _DurationText,
     ),
 ]
-"""Seconds (float, at least 0), accepting unit strings in files."""
+"""Seconds (float, from 0 to :data:`MAX_DURATION`), accepting unit strings in files."""
 PositiveDuration = Annotated[
     float,
-    Field(gt=0, allow_inf_nan=False),
+    Field(gt=0, le=MAX_DURATION, allow_inf_nan=False),
     BeforeValidator(
-        _parse_duration, json_schema_input_type=Annotated[float, Field(gt=0)] | _DurationText
+        _parse_duration,
+        json_schema_input_type=Annotated[float, Field(gt=0, le=MAX_DURATION)] | _DurationText,
     ),
 ]
-"""Seconds (float, more than 0), accepting unit strings in files."""
+"""Seconds (float, more than 0, at most :data:`MAX_DURATION`), accepting unit strings in files."""
 
 
 class Model(BaseModel):
@@ -105,7 +115,7 @@ class LogNormal(_Clamped):
 
     dist: Literal["lognormal"] = "lognormal"
     median: PositiveDuration
-    sigma: float = Field(ge=0, allow_inf_nan=False)
+    sigma: float = Field(ge=0, le=MAX_SIGMA, allow_inf_nan=False)
 
     @property
     def mu(self) -> float:

@@ -21,11 +21,20 @@ from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import Protocol
 
-from schemas.latency import Constant, Empirical, LatencySpec, LogNormal, Normal, Uniform
+from schemas.latency import (
+    MAX_DURATION,
+    Constant,
+    Empirical,
+    LatencySpec,
+    LogNormal,
+    Normal,
+    Uniform,
+)
 
 __all__ = ["Draws", "Rng", "RngFactory", "is_fixed", "sample"]
 
 _STANDARD_NORMAL = NormalDist()
+_LOG_MAX_DURATION = math.log(MAX_DURATION)
 
 
 class Draws(Protocol):
@@ -63,7 +72,9 @@ def _raw(spec: LatencySpec, u: float) -> float:
     if isinstance(spec, Normal):
         return spec.mean + spec.sd * _STANDARD_NORMAL.inv_cdf(u)
     if isinstance(spec, LogNormal):
-        return math.exp(spec.mu + spec.sigma * _STANDARD_NORMAL.inv_cdf(u))
+        # capped before exp: a uniform from a journal can lie as close to 0 or 1 as a double can
+        log_value = spec.mu + spec.sigma * _STANDARD_NORMAL.inv_cdf(u)
+        return math.exp(min(log_value, _LOG_MAX_DURATION))
     if isinstance(spec, Empirical):
         return spec.values[min(int(u * len(spec.values)), len(spec.values) - 1)]
     raise TypeError(f"unknown latency spec {spec!r}")
@@ -71,12 +82,10 @@ def _raw(spec: LatencySpec, u: float) -> float:
 
 def sample(spec: LatencySpec, u1: float, u2: float) -> float:
     """One delay in seconds from two uniforms: the distribution's draw (from ``u1``), plus
-    uniform jitter in ``[-jitter, +jitter]`` (from ``u2``), clamped to ``[min, max]`` and never
-    negative."""
+    uniform jitter in ``[-jitter, +jitter]`` (from ``u2``), clamped to ``[min, max]``, never
+    negative and never beyond :data:`~schemas.latency.MAX_DURATION` (so always finite)."""
     value = _raw(spec, u1)
     if spec.jitter:
         value += spec.jitter * (2.0 * u2 - 1.0)
     value = max(value, spec.min, 0.0)
-    if spec.max is not None:
-        value = min(value, spec.max)
-    return value
+    return min(value, MAX_DURATION if spec.max is None else spec.max)

@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 from relay.core import events as ev
 from relay.core import sample
 from relay.rng import SeededStreams, seeded_streams
+from schemas.latency import MAX_DURATION, MAX_SIGMA
 from schemas.scenario import LatencySpec
 
 from .helpers import PARTIES, make_core, of_type, other, submit, travel
@@ -130,3 +131,35 @@ def test_reading_time_comes_from_the_reading_model():
     submit(core, "iran", 4.0)
     [handed] = of_type(core.events(), ev.NoteHandedOver)
     assert (handed.reading_s, handed.ready_at) == (33.0, 37.0)
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"dist": "constant", "value": 1.79e308}, "value"),
+        ({"dist": "constant", "value": 1, "jitter": 1.79e308}, "jitter"),
+        ({"dist": "normal", "mean": 1, "sd": "20000000d"}, "sd"),
+        ({"dist": "lognormal", "median": 60, "sigma": 1000}, "sigma"),
+    ],
+)
+def test_a_duration_beyond_the_longest_is_refused(data, field):
+    with pytest.raises(ValueError, match=field):
+        spec(**data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"dist": "constant", "value": MAX_DURATION, "jitter": MAX_DURATION},
+        {"dist": "normal", "mean": MAX_DURATION, "sd": MAX_DURATION},
+        {"dist": "lognormal", "median": MAX_DURATION, "sigma": MAX_SIGMA},
+        {"dist": "uniform", "low": 0, "high": MAX_DURATION, "jitter": MAX_DURATION},
+    ],
+)
+def test_the_widest_specs_draw_finite_delays_up_to_the_longest(data):
+    """Even with uniforms as close to 0 and 1 as a double gets (a journal can hold them)."""
+    widest = spec(**data)
+    for u1 in (5e-324, 1e-300, 0.5, 1 - 2**-53):
+        for u2 in (5e-324, 0.5, 1 - 2**-53):
+            value = sample(widest, u1, u2)
+            assert 0.0 <= value <= MAX_DURATION, (u1, u2, value)

@@ -40,6 +40,10 @@ async def operator(tmp_path: Path) -> AsyncIterator[RelayAPI]:
         ({"latency": {"travel": {"dist": "uniform", "low": 5, "high": 1}}}, "latency.travel"),
         ({"parties": []}, "parties"),
         ({"deadline": "soon"}, "deadline"),
+        (
+            {"latency": {"reading": {"dist": "constant", "value": 1, "jitter": 1.79e308}}},
+            "latency.reading.constant.jitter",
+        ),
     ],
 )
 async def test_a_bad_scenario_is_refused_naming_the_field(
