@@ -502,7 +502,11 @@ class ExerciseHub:
                 record = await self.store.get_exercise(exercise_id)
                 if record is None:
                     return None
-                self._live[exercise_id] = await self.load(record)
+                try:
+                    self._live[exercise_id] = await self.load(record)
+                except Exception:  # every caller refuses to serve it; the log says why
+                    log.exception("exercise %s cannot be served", exercise_id)
+                    raise
                 gc.freeze()
         return self._live[exercise_id]
 

@@ -247,8 +247,7 @@ async def _join(
     seat = await hub.authenticate(exercise_id, hello.token)
     try:
         live = await hub.get(exercise_id) if seat is not None else None
-    except Exception:
-        log.exception("exercise %s cannot be served", exercise_id)
+    except Exception:  # logged by the hub
         raise refuse("unavailable", "this exercise cannot be served", INTERNAL_ERROR) from None
     if seat is None or live is None or seat.seat in live.revoked:
         raise refuse("unauthorized", NO_SEAT)

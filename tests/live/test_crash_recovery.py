@@ -4,15 +4,17 @@ note is delivered exactly once (DESIGN §journal: durable before acknowledged)."
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from clients.sdk import RelayAPI, SeatClient
+from clients.sdk import Refused, RelayAPI, SeatClient
+from relay.settings import Settings
 from tests.conftest import quick_scenario
-from tests.live.servers import RelayProcess
+from tests.live.servers import RelayProcess, serving
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
@@ -68,3 +70,34 @@ async def test_sigkill_with_notes_in_flight_loses_and_duplicates_nothing(databas
     assert max(seen.values()) == 1, "nor twice on a seat's stream"
     assert [e["seq"] for e in journal] == sorted(e["seq"] for e in journal)
     assert "recovered 1 unfinished exercise" in "".join(relay.log)
+
+
+async def test_an_exercise_whose_journal_no_longer_replays_is_refused_and_logged(
+    database: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url=database)
+    async with serving(settings) as url, RelayAPI(url) as api:
+        created = await api.create(quick_scenario(), seed=3)
+        exercise, seats = created["id"], created["seats"]
+        await api.control(exercise, "start", seats["facilitator"])
+        async with await SeatClient.connect(url, exercise, seats["iran"]) as seat:
+            await seat.submit(client_id="a", kind="statement", text="one")
+    # Tamper with what the core made: replay now makes another reading time.
+    with sqlite3.connect(database.removeprefix("sqlite:///")) as db:
+        changed = db.execute(
+            "UPDATE journal SET data = json_set(data, '$.reading_s', 12345.0)"
+            " WHERE type = 'note.handed_over'"
+        ).rowcount
+    assert changed == 1
+    async with serving(settings) as url, RelayAPI(url) as api:
+        with pytest.raises(Refused) as refused:
+            await api.get(exercise, seats["facilitator"])
+        assert (refused.value.code, refused.value.message) == (
+            "http_503",
+            "this exercise cannot be served",
+        )
+        logged = [r for r in caplog.records if "cannot be served" in r.getMessage()]
+        assert logged and logged[0].exc_info is not None  # the log says why
+        with pytest.raises(Refused) as refused:
+            await SeatClient.connect(url, exercise, seats["usa"])
+        assert refused.value.code == "unavailable"
