@@ -101,14 +101,27 @@ def parse_frame(raw: str) -> tuple[Any, str | None]:
             obj = loads(raw)
         except ValueError as error:
             raise FrameRefused(error_frame(None, "bad_json", f"not JSON: {error}")) from None
-    frame_id = obj.get("id") if isinstance(obj, dict) else None
-    frame_id = frame_id if isinstance(frame_id, str) and len(frame_id) <= 128 else None
+    frame_id = _frame_id(obj)
     try:
         return wire.client_frame.validate_python(obj), frame_id
     except ValidationError as error:
         raise FrameRefused(
             error_frame(frame_id, "invalid_frame", describe_errors(error, 5, "frame"))
         ) from None
+
+
+def _frame_id(obj: Any) -> str | None:
+    """The id an answer repeats: the frame's own, if it is a string of 128 characters at most."""
+    frame_id = obj.get("id") if isinstance(obj, dict) else None
+    return frame_id if isinstance(frame_id, str) and len(frame_id) <= 128 else None
+
+
+def _id_of(raw: str | None) -> str | None:
+    """The id of a frame that will not be read further (dropped over the rate), if it has one."""
+    try:
+        return _frame_id(orjson.loads(raw)) if raw is not None else None
+    except orjson.JSONDecodeError:
+        return None
 
 
 class FrameBudget:
@@ -373,7 +386,7 @@ async def _read(conn: Connection) -> bool:
         while True:
             try:
                 raw = await _receive_text(conn.websocket, conn.gate.settings.max_frame_bytes)
-                _check_rate(conn)
+                _check_rate(conn, raw)
                 if raw is None:
                     raise FrameRefused(
                         error_frame(None, "bad_frame", "binary frames are not accepted")
@@ -449,8 +462,9 @@ class _Pending:
 _Answer = str | Close | _Pending
 
 
-def _check_rate(conn: Connection) -> None:
-    """Over the seat's frame rate: an error frame; ``rate_limit_strikes`` in a row: 1008."""
+def _check_rate(conn: Connection, raw: str | None) -> None:
+    """Over the seat's frame rate: an error frame (with the dropped frame's id, so that a
+    client waiting for its answer gets one); ``rate_limit_strikes`` in a row: 1008."""
     if conn.gate.allow_frame(conn.key):
         conn.strikes = 0
         return
@@ -460,7 +474,7 @@ def _check_rate(conn: Connection) -> None:
     if conn.strikes >= settings.rate_limit_strikes:
         close = Close(POLICY_VIOLATION, "frame rate limit exceeded")
     message = f"more than {settings.rate_limit_per_minute} frames a minute; this one was dropped"
-    raise FrameRefused(error_frame(None, "rate_limited", message), close)
+    raise FrameRefused(error_frame(_id_of(raw), "rate_limited", message), close)
 
 
 def _start(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> _Answer:
