@@ -94,7 +94,10 @@ Draw = list[Any]
 probability); ``outcome`` is what the rule made of it (``"lost"``, ``"kept"``, ...) or ``""``
 for a delay. Faithful replay takes these values instead of drawing (relay/replay.py).
 """
-_OPTIONAL_RECORDS = ("draws", "distortions")
+_LEFT_OUT_WHEN_EMPTY = ("draws", "distortions", "unseen")
+"""Payload fields left out of ``to_data`` when empty or false: rule records, which most events
+lack, and ``unseen``, true only of an offer that lapsed where the mediator never saw it (a
+journal written before that field existed has none)."""
 
 
 @dataclass(slots=True)
@@ -295,7 +298,8 @@ class NoteLost(Event):
 @dataclass(slots=True)
 class NoteExpired(Event):
     """A standing offer lapsed. Undelivered, it is withdrawn; delivered, it can no longer be
-    accepted."""
+    accepted. ``unseen``: it lapsed on its sender's table, before the mediator collected it
+    (so the mediator is not told)."""
 
     TYPE: ClassVar[str] = "note.expired"
     by: str
@@ -303,6 +307,7 @@ class NoteExpired(Event):
     sender: str
     recipient: str
     delivered: bool
+    unseen: bool = False
 
 
 @dataclass(slots=True)
@@ -372,7 +377,7 @@ def _layout(cls: type[Event]) -> _Layout:
         items = ", ".join(f"{name!r}: event.{name}" for name in names)
         lines = ["def to_data(event):", f"    data = {{{items}}}"]
         for name in names:
-            if name in _OPTIONAL_RECORDS:  # rule records are left out when empty
+            if name in _LEFT_OUT_WHEN_EMPTY:
                 lines += [f"    if not data[{name!r}]:", f"        del data[{name!r}]"]
         lines.append("    return data")
         namespace: dict[str, Any] = {}

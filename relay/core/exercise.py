@@ -977,6 +977,7 @@ class Exercise:
         if note.status is NoteStatus.LOST or note.expires_at != self.now:
             return
         delivered = note.status is NoteStatus.DELIVERED
+        unseen = note.status is NoteStatus.WAITING
         if not delivered:
             for queue in (
                 self._waiting[note.sender],
@@ -999,6 +1000,7 @@ class Exercise:
                 sender=note.sender,
                 recipient=self._other(note.sender),
                 delivered=delivered,
+                unseen=unseen,
             )
         )
 

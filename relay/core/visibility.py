@@ -76,5 +76,6 @@ def visible_to(seat: str, role: str, event: ev.Event) -> bool:
         seen = _MEDIATOR_SEES.get(type(event))
         if seen is None:  # a class outside the vocabulary: decide as for its base classes
             seen = isinstance(event, _EVERYONE) or not isinstance(event, _MEDIATOR_BLIND)
-        return seen
+        # an offer that lapsed on its sender's table: a note the mediator never saw
+        return seen and not getattr(event, "unseen", False)
     return False

@@ -10,6 +10,8 @@ from clients.bots import default_bots
 from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core import visible_to
+from relay.journal import to_entry
+from relay.replay import verify
 from relay.rng import seeded_streams
 from relay.sim import simulate
 from schemas.scenario import load_scenario, sample_scenario_path
@@ -64,7 +66,7 @@ def assert_party_blind_spots(events: list[ev.Event], party: str) -> None:
 def assert_mediator_blind_to_uncollected_notes(events: list[ev.Event]) -> None:
     handed_at = {e.note: e.seq for e in of_type(events, ev.NoteHandedOver)}
     for event in view("mediator", "mediator", events):
-        if isinstance(event, ev.NoteSubmitted):
+        if isinstance(event, ev.NoteSubmitted | ev.NoteExpired):
             assert event.note in handed_at and handed_at[event.note] < event.seq, event
 
 
@@ -171,3 +173,47 @@ def test_party_cannot_tell_relay_from_hold_before_delivery(party):
     held = party_view(lambda core, note: core.handle(cmd.Hold(by="mediator", note=note), 10.0))
     # the mediator's decision is its own: the party sees the same thing either way
     assert relayed == held
+
+
+def lapsed_on_the_table() -> tuple[list[ev.Event], int, int]:
+    """Human mediator: Iran's first offer is collected; the second lapses on Iran's table
+    while the mediator is away. Returns the events and the two offers."""
+    core = make_core(
+        mediator="human",
+        reading=0.0,
+        travel=10.0,
+        delivery={"inbound": {"expiry": 100}},
+        drain=False,
+    )
+    room = core.location
+    assert room == "iran"
+    seen = submit(core, "iran", 0.0, kind="proposal", text="p", terms={"cap": 5.0})
+    travel(core, other(room), 1.0)
+    unseen = submit(core, "iran", 20.0, kind="proposal", text="q", terms={"cap": 6.0})
+    core.advance(120.0)
+    return core.events(), seen, unseen
+
+
+def test_an_offer_that_lapses_uncollected_is_not_shown_to_the_mediator():
+    events, seen, unseen = lapsed_on_the_table()
+    expired = {e.note: e for e in of_type(events, ev.NoteExpired)}
+    assert (expired[seen].unseen, expired[unseen].unseen) == (False, True)
+    assert "unseen" not in expired[seen].to_data()  # left out when false, as before the flag
+    assert [e.note for e in of_type(view("mediator", "mediator", events), ev.NoteExpired)] == [seen]
+    assert {e.note for e in of_type(view("iran", "party", events), ev.NoteExpired)} == {
+        seen,
+        unseen,
+    }
+    assert_mediator_blind_to_uncollected_notes(events)
+
+
+def test_a_journal_written_before_the_unseen_flag_still_verifies():
+    events, _, unseen = lapsed_on_the_table()
+    entries = [to_entry(e) for e in events]
+    for entry in entries:
+        entry.data.pop("unseen", None)  # as release 0.1.0 wrote it
+    assert verify(entries) is None
+    tampered = [to_entry(e) for e in events]
+    [lapsed] = [e for e in tampered if e.type == "note.expired" and e.data["note"] == unseen]
+    lapsed.data["unseen"] = False  # present, and wrong
+    assert verify(tampered) is not None
