@@ -332,8 +332,12 @@ class SeatClient:
         return self._connected.is_set() and self._ws is not None
 
     async def request(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """Send ``frame`` and return its answer; raises :class:`Refused` for an ``error``, and
+        ValueError at once for a number JSON cannot hold (NaN, infinity), which the relay
+        could only answer without the frame's id."""
         frame_id = str(next(self._ids))
         frame = {**frame, "id": frame_id}
+        json.dumps(frame, allow_nan=False)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         await self._connected.wait()
         if self._ws is None:

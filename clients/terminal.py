@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import math
 import secrets
 import shlex
 import sys
@@ -34,17 +35,28 @@ class LineError(ValueError):
     """A typed line that is not a command; the message says how to write it."""
 
 
+def _number(text: str) -> float:
+    """A finite number, or ValueError (``float`` also takes nan, inf and 1e999)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
 def _terms(text: str) -> tuple[str, dict[str, float]]:
     words, _, spec = text.partition("|")
     terms: dict[str, float] = {}
     for pair in spec.split():
         name, sep, value = pair.partition("=")
         try:
-            terms[name] = float(value)
+            number = _number(value)
         except ValueError:
             raise LineError(f"terms are name=number, got {pair!r}") from None
         if not sep:
             raise LineError(f"terms are name=number, got {pair!r}")
+        if name in terms:
+            raise LineError(f"{name} is given twice")
+        terms[name] = number
     return words.strip(), terms
 
 
@@ -116,7 +128,7 @@ def _hold(args: list[str]) -> dict[str, Any]:
             hold["condition"] = f"{kind}:{_note(number)}"
         else:
             try:
-                hold["until"] = float(args[1])
+                hold["until"] = _number(args[1])
             except ValueError:
                 raise LineError(f"{usage}: UNTIL is exercise seconds, got {args[1]!r}") from None
     return hold
@@ -240,7 +252,7 @@ async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:
     ids = itertools.count(1)
     tags = _Tags()
     agenda = [item["id"] for item in seat.welcome.get("scenario", {}).get("agenda", [])]
-    sent: set[asyncio.Task[None]] = set()
+    sent: dict[asyncio.Task[None], None] = {}  # in the order typed
     try:
         while True:
             line = await lines.get()
@@ -280,9 +292,9 @@ async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:
                 used, tags.next = tags.next, []
             if not seat.connected:
                 print("queued: the relay is out of reach; it is sent once the seat reconnects")
-            task = asyncio.create_task(_send(seat, method, args, tags, used))
-            sent.add(task)
-            task.add_done_callback(sent.discard)
+            task = asyncio.create_task(_send(seat, method, args, tags, used), name=line)
+            sent[task] = None
+            task.add_done_callback(lambda done: sent.pop(done, None))
     finally:
         await _leave(seat, sent)
 
@@ -308,7 +320,12 @@ async def _send(
             print(f"next note tagged {used} (kept from the refused one)", flush=True)
         return
     except ConnectionLost:
-        print("The connection was lost; that command was not recorded.", flush=True)
+        # The relay may have committed it before the connection went: the events will tell.
+        print(
+            "The connection was lost before the relay answered: that command may or may not "
+            "have been recorded (the events, once reconnected, will show it).",
+            flush=True,
+        )
         return
     if "note" in answer:
         print(f"ok: note #{answer['note']} recorded", flush=True)
@@ -320,7 +337,7 @@ _ANSWER_WAIT_S = 5.0
 """How long leaving waits for the answers still due, when the seat is connected."""
 
 
-async def _leave(seat: SeatClient, sent: set[asyncio.Task[None]]) -> None:
+async def _leave(seat: SeatClient, sent: dict[asyncio.Task[None], None]) -> None:
     """Let the answers still due arrive (not while reconnecting), then say what has none."""
     if sent and seat.connected:
         await asyncio.wait(set(sent), timeout=_ANSWER_WAIT_S)
@@ -328,8 +345,9 @@ async def _leave(seat: SeatClient, sent: set[asyncio.Task[None]]) -> None:
     for task in unanswered:
         task.cancel()
     if unanswered:
+        lines = "; ".join(task.get_name() for task in unanswered)
         print(
-            f"Left with {len(unanswered)} command(s) the relay has not acknowledged: "
-            "they may not be recorded.",
+            f"Left with {len(unanswered)} command(s) the relay has not acknowledged "
+            f"(they may not be recorded): {lines}",
             flush=True,
         )

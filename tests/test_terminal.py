@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,10 @@ async def test_quit_answers_at_once_while_reconnecting_and_names_what_is_unsent(
     out = capsys.readouterr().out
     assert "queued: the relay is out of reach" in out
     assert "seat iran, last event seen #7; reconnecting" in out
-    assert "Left with 1 command(s) the relay has not acknowledged" in out
+    assert (
+        "Left with 1 command(s) the relay has not acknowledged (they may not be recorded): "
+        "propose Cap at 3.67 | enrichment_cap=3.67" in out
+    )
 
 
 async def test_end_of_input_waits_for_the_answers_of_a_connected_seat(
@@ -165,3 +169,26 @@ async def test_input_that_ends_at_once_still_shows_the_talks_so_far(
     out = capsys.readouterr().out
     assert "Exercise started by the facilitator" in out
     assert "“Our first note”" in out
+
+
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("say x | cap=1e999", "terms are name=number, got 'cap=1e999'"),
+        ("propose x | cap=nan", "terms are name=number, got 'cap=nan'"),
+        ("propose x | cap=-inf", "terms are name=number, got 'cap=-inf'"),
+        ("propose x | cap=3 cap=4", "cap is given twice"),
+        ("hold 2 nan", "UNTIL is exercise seconds, got 'nan'"),
+    ],
+)
+def test_a_number_json_cannot_hold_or_a_term_twice_is_refused_as_typed(
+    line: str, message: str
+) -> None:
+    with pytest.raises(terminal.LineError, match=message):
+        terminal.parse_line(line, [])
+
+
+async def test_the_sdk_refuses_to_send_a_number_json_cannot_hold() -> None:
+    seat = SeatClient("http://127.0.0.1:9", "ex-0000000000", "t")
+    with pytest.raises(ValueError, match="JSON"):
+        await asyncio.wait_for(seat.request({"type": "hold", "note": 1, "until": math.nan}), 5)
