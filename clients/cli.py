@@ -19,7 +19,7 @@ import typer
 
 from relay.journal import JournalFormatError, journal_header, read_journal, write_journal
 from schemas.scenario import Scenario, ScenarioError, load_scenario, sample_scenario_path
-from schemas.wire import MAX_SEED, MAX_SPEED
+from schemas.wire import MAX_SEED, MAX_SPEED, unstorable
 
 if TYPE_CHECKING:
     from relay.core.events import ExerciseEnded
@@ -141,6 +141,9 @@ def _delivery_section(path: Path) -> dict[str, Any]:
         section = section["delivery"]
     if not isinstance(section, dict):
         raise _fail(f"{path}: expected a mapping (a delivery section)")
+    problem = unstorable(section, "delivery")  # YAML has .nan and .inf; JSON does not
+    if problem:
+        raise _fail(f"{path}: {problem}")
     return section
 
 
@@ -626,6 +629,8 @@ def revoke(
     url: UrlOpt = DEFAULT_URL,
 ) -> None:
     """Revoke a seat's token for good (facilitator); its open connections close at once."""
+    if "/" in seat or seat in ("", ".", ".."):  # not a path segment: no seat is named so
+        raise _fail(f"no seat {seat!r} in {exercise}")
     done = _on_relay(url, lambda api: api.revoke(exercise, seat, token))
     typer.echo(f"{exercise}: {seat}'s token revoked; {done['closed']} connection(s) closed")
 
@@ -730,6 +735,8 @@ def study(
     from clients.bots import default_bots
     from relay.sim import simulate_many
 
+    if seed + runs - 1 > MAX_SEED:
+        raise _fail(f"--seed {seed} with --runs {runs} goes past the largest seed, {MAX_SEED}")
     chosen = _under(_scenario(scenario), preset, delivery)
     count = workers or os.cpu_count() or 1
 

@@ -68,9 +68,11 @@ PositiveDuration = Annotated[
 
 
 class Model(BaseModel):
-    """Every scenario model: unknown fields are errors, instances are immutable."""
+    """Every scenario model: unknown fields are errors, numbers are finite, instances are
+    immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # finite numbers only: a journal is JSON, which has no NaN or infinity (YAML has both)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class _Clamped(Model):

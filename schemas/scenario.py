@@ -159,6 +159,10 @@ class Scenario(Model):
                 f"parties: ids {taken} are reserved seat names (observers are observer-N)"
             )
         items = {a.id: a for a in self.agenda}
+        if len(items) != len(self.agenda):
+            ids = [a.id for a in self.agenda]
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            raise ValueError(f"agenda: ids must differ, got {repeated} more than once")
         for party in self.parties:
             for name in [*party.positions, *party.refuses]:
                 if name not in items:

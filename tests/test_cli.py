@@ -109,7 +109,10 @@ def test_every_command_has_help() -> None:
         "create",
         "control",
         "join",
+        "revoke",
+        "rules",
         "schema",
+        "study",
     ]
     for command in commands:
         assert "Usage" in shuttle(command, "--help").stdout
@@ -152,6 +155,15 @@ def test_an_unreachable_relay_is_one_clear_line() -> None:
         (("export", "ex-0123456789", "--database", "sqlite:///{tmp}/typo.db"), "no database at"),
         (("export", "ex-0123456789", "--database", "nonsense://x"), "cannot open the journal"),
         (("control", "explode", "--exercise", "ex-1", "--token", "t"), "choose start, pause"),
+        (
+            ("rules", "--exercise", "ex-1", "--token", "t", "--delivery", "{tmp}/nan.yaml"),
+            "nan.yaml: delivery.outbound.loss: numbers must be finite",
+        ),
+        (
+            ("study", "--seed", str(2**63 - 1), "--runs", "2"),
+            "goes past the largest seed, 9223372036854775807",
+        ),
+        (("revoke", "../x", "--exercise", "ex-1", "--token", "t"), "no seat '../x' in ex-1"),
     ],
 )
 def test_bad_input_is_refused_before_any_work_without_a_traceback(
@@ -159,10 +171,11 @@ def test_bad_input_is_refused_before_any_work_without_a_traceback(
 ) -> None:
     (tmp_path / "binary.yaml").write_bytes(bytes(range(128, 256)))
     (tmp_path / "junk.jsonl").write_text('{"unfinished\n', encoding="utf-8")
+    (tmp_path / "nan.yaml").write_text("delivery: {outbound: {loss: .nan}}\n", encoding="utf-8")
     result = shuttle(*(arg.format(tmp=tmp_path) for arg in args), check=False)
     assert result.returncode == 2, result.stdout + result.stderr
     assert said in " ".join(result.stderr.split()) and "Traceback" not in result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.yaml", "junk.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["binary.yaml", "junk.jsonl", "nan.yaml"]
 
 
 @pytest.mark.parametrize(

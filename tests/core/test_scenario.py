@@ -151,6 +151,21 @@ def test_negative_seconds_are_refused():
         ({"mediator": {"start_room": "c"}}, "mediator.start_room", "'c' is not a party id"),
         ({"mediator": {"mode": "telepathic"}}, "mediator.mode", "auto"),
         ({"colour": "red"}, "colour", "Extra inputs"),
+        (
+            {"agenda": [{"id": "cap", "title": "Cap"}, {"id": "cap", "title": "Cap again"}]},
+            "agenda",
+            "ids must differ, got ['cap'] more than once",
+        ),
+        (
+            {"agenda": [{"id": "cap", "title": "Cap", "min": float("nan")}]},
+            "agenda.0.min",
+            "finite number",
+        ),
+        (
+            {"delivery": {"outbound": {"loss": float("inf")}}},
+            "delivery.outbound.loss",
+            "finite number",
+        ),
     ],
     ids=[
         "dist",
@@ -168,6 +183,9 @@ def test_negative_seconds_are_refused():
         "start-room",
         "mode",
         "extra-field",
+        "agenda-repeated",
+        "nan-bound",
+        "infinite-loss",
     ],
 )
 def test_errors_name_the_field(changes, field, words):
