@@ -7,6 +7,7 @@ deterministic (fixed separators, insertion-ordered keys), so equal journals are 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -192,8 +193,11 @@ def _payload(cls: type[ev.Event]) -> TypeAdapter[Any]:
 
 
 def _entry(obj: Any, where: str) -> Entry:
+    if not isinstance(obj, dict):
+        raise JournalFormatError(f"{where}: an entry is a JSON object, not {type(obj).__name__}")
     try:
         entry = Entry.from_json(obj)
+        _check_fields(entry)
         event = from_entry(entry)  # the payload must have its event type's fields...
         # ... each of its type: the core trusts a recorded input as it trusts a validated frame
         _payload(type(event)).validate_python({**entry.data, "seq": entry.seq, "at": entry.at})
@@ -206,6 +210,25 @@ def _entry(obj: Any, where: str) -> Entry:
     if not (math.isfinite(entry.at) and (entry.wall is None or math.isfinite(entry.wall))):
         raise JournalFormatError(f"{where}: malformed entry: at and wall must be finite")
     return entry
+
+
+def _check_fields(entry: Entry) -> None:
+    """Name a payload field its event type lacks, or one it needs that is missing."""
+    cls = ev.EVENT_TYPES.get(entry.type)
+    if cls is None:
+        return  # from_entry names it
+    names = ev.payload_fields(cls)
+    unknown = [name for name in entry.data if name not in names]
+    if unknown:
+        raise ValueError(f"{entry.type} has no field {', '.join(map(repr, unknown))}")
+    needed = {f.name for f in dataclasses.fields(cls) if _required(f)}
+    missing = [name for name in names if name in needed and name not in entry.data]
+    if missing:
+        raise ValueError(f"{entry.type} needs {', '.join(map(repr, missing))}")
+
+
+def _required(field: dataclasses.Field[Any]) -> bool:
+    return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
 def _check_sequence(entries: list[Entry], lines: list[int], where: str) -> None:

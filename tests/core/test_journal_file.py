@@ -138,3 +138,25 @@ def test_a_header_after_the_first_line_is_refused(tmp_path):
     rewrite(path, [*lines[:3], lines[0], *lines[3:]])
     with pytest.raises(JournalFormatError, match=f"{path}:4: a header .* first line only"):
         read_journal(path)
+
+
+@pytest.mark.parametrize(
+    "line, said",
+    [
+        ("[]", "an entry is a JSON object, not list"),
+        (
+            '{"seq":1,"at":0.0,"type":"exercise.started","data":{"by":"f","extra":2}}',
+            "malformed entry: exercise.started has no field 'extra'",
+        ),
+        (
+            '{"seq":1,"at":0.0,"type":"exercise.created","data":{"seed":1}}',
+            "malformed entry: exercise.created needs 'scenario'",
+        ),
+    ],
+)
+def test_a_malformed_entry_is_refused_in_the_journals_own_words(tmp_path, line, said):
+    path = tmp_path / "j.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(JournalFormatError) as error:
+        read_journal(path)
+    assert str(error.value) == f"{path}:1: {said}"
