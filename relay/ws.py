@@ -24,7 +24,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
@@ -87,20 +86,11 @@ def error_frame(frame_id: str | None, code: str, message: str) -> str:
 
 
 def parse_frame(raw: str) -> tuple[Any, str | None]:
-    """A validated client frame and its id, or raise :class:`FrameRefused`.
-
-    orjson reads JSON as strictly as :func:`relay.journal.loads` (no NaN or Infinity, no
-    number beyond a double's range, no lone surrogate, bounded nesting) in a tenth of the
-    time; what it refuses is read again by ``loads``, whose message names the fault. (An
-    integer beyond 64 bits comes out as a float: every field then refuses it as before.)
-    """
+    """A validated client frame and its id, or raise :class:`FrameRefused`."""
     try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        try:
-            obj = loads(raw)
-        except ValueError as error:
-            raise FrameRefused(error_frame(None, "bad_json", f"not JSON: {error}")) from None
+        obj = loads(raw)
+    except ValueError as error:
+        raise FrameRefused(error_frame(None, "bad_json", f"not JSON: {error}")) from None
     frame_id = _frame_id(obj)
     try:
         return wire.client_frame.validate_python(obj), frame_id
@@ -119,8 +109,8 @@ def _frame_id(obj: Any) -> str | None:
 def _id_of(raw: str | None) -> str | None:
     """The id of a frame that will not be read further (dropped over the rate), if it has one."""
     try:
-        return _frame_id(orjson.loads(raw)) if raw is not None else None
-    except orjson.JSONDecodeError:
+        return _frame_id(loads(raw)) if raw is not None else None
+    except ValueError:
         return None
 
 
