@@ -12,29 +12,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 
 import uvicorn
 
 
-def build_app(kind: str, database_url: str | None):  # type: ignore[no-untyped-def]
-    if kind == "relay":
-        from relay.app import create_app
-        from relay.settings import Settings
+def relay_settings(database_url: str | None, workers: int):  # type: ignore[no-untyped-def]
+    from relay.settings import Settings
 
-        # No per-seat frame rate limit (0): it exists to stop abuse (docs/security.md), and
-        # at its default of 100 frames a minute it would cap every load benchmark.
-        return create_app(Settings(database_url=database_url, rate_limit_per_minute=0))
-    if kind == "forwarder":
-        from benchmarks.forwarder import create_forwarder_app
+    # No per-seat frame rate limit (0): it exists to stop abuse (docs/security.md), and at
+    # its default of 100 frames a minute it would cap every load benchmark.
+    return Settings(
+        database_url=database_url,
+        rate_limit_per_minute=0,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        access_log=False,
+        workers=workers,
+    )
 
-        return create_forwarder_app()
-    raise SystemExit(f"unknown server kind {kind!r}")
+
+def serve_relay(database_url: str | None, workers: int) -> int:
+    """The relay as ``shuttle serve`` runs it (relay.workers.serve), on a free port, without
+    an access log."""
+    from relay.workers import serve
+
+    return serve(
+        relay_settings(database_url, workers),
+        on_ready=lambda port: print(f"LISTENING {port}", flush=True),
+    )
 
 
-async def serve(kind: str, database_url: str | None) -> None:
+async def serve_forwarder() -> None:
+    from benchmarks.forwarder import create_forwarder_app
+
     config = uvicorn.Config(
-        build_app(kind, database_url),
+        create_forwarder_app(),
         host="127.0.0.1",
         port=0,
         log_level="warning",
@@ -59,32 +75,49 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks._server")
     parser.add_argument("kind", choices=["relay", "forwarder"])
     parser.add_argument("--db", default=None, help="journal URL for the relay (sqlite:///...)")
-    parser.add_argument("--cprofile", default=None, help="write cProfile stats here at exit")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="relay processes (relay/workers.py); default 1"
+    )
+    parser.add_argument(
+        "--cprofile",
+        default=None,
+        help="write cProfile stats here at exit (with --workers above 1: the front process's)",
+    )
     args = parser.parse_args(argv)
+    if args.kind == "relay":
+        with _profiled(args.cprofile):
+            status = serve_relay(args.db, args.workers)
+        sys.exit(status)
     # uvicorn's own loop choice ("auto": uvloop when installed), as in production
     loop_setup = uvicorn.Config(app=None, loop="auto")  # type: ignore[arg-type]
     loop_factory = (
         loop_setup.get_loop_factory() if hasattr(loop_setup, "get_loop_factory") else None
     )
-    if args.cprofile:
-        import cProfile
-
-        profiler = cProfile.Profile()
-        profiler.enable()
-    try:
+    with _profiled(args.cprofile), contextlib.suppress(KeyboardInterrupt):
         if loop_factory is not None:
             with asyncio.Runner(loop_factory=loop_factory) as runner:
-                runner.run(serve(args.kind, args.db))
+                runner.run(serve_forwarder())
         else:
             loop_setup.setup_event_loop()
-            asyncio.run(serve(args.kind, args.db))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if args.cprofile:
-            profiler.disable()
-            profiler.dump_stats(args.cprofile)
+            asyncio.run(serve_forwarder())
     sys.exit(0)
+
+
+@contextlib.contextmanager
+def _profiled(path: str | None) -> Iterator[None]:
+    """Run the block under cProfile and dump its stats to ``path`` (nothing if None)."""
+    if path is None:
+        yield
+        return
+    import cProfile
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        yield
+    finally:
+        profiler.disable()
+        profiler.dump_stats(path)
 
 
 if __name__ == "__main__":

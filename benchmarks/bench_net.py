@@ -7,6 +7,7 @@ bare baseline of :mod:`benchmarks.forwarder`. Load comes from :mod:`benchmarks.l
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -57,28 +58,36 @@ QUICK = NetConfig(
 )
 
 
+RELAY_WORKERS = os.cpu_count() or 1
+"""Relay processes of the throughput run: one per core, as docs/architecture.md advises."""
+
 _THROUGHPUT_RUNS = (
-    ("forwarder", True, "forwarder"),
-    ("relay", True, "relay"),
-    ("relay", False, "relay (memory:// journal, diagnostic)"),
+    # (server kind, durable journal, relay workers, label)
+    ("forwarder", True, 1, "forwarder"),
+    ("relay", True, RELAY_WORKERS, f"relay ({RELAY_WORKERS} workers)"),
+    ("relay", True, 1, "relay (1 worker, diagnostic)"),
+    ("relay", False, 1, "relay (1 worker, memory:// journal, diagnostic)"),
 )
 
 
 def throughput(cfg: NetConfig) -> dict[str, float]:
     """Every server up at once, their repetitions interleaved.
 
-    Each repetition runs the forwarder, the durable relay and the in-memory relay one after
-    the other, a few seconds apart, so that a host whose speed drifts during the run (these
-    are shared machines) weighs on the baseline and the relay alike.
+    Each repetition runs the forwarder, the relay (one worker per core), the relay with one
+    worker and the in-memory relay one after the other, a few seconds apart, so that a host
+    whose speed drifts during the run (these are shared machines) weighs on the baseline and
+    the relays alike.
     """
     with contextlib.ExitStack() as stack:
         servers = [
-            stack.enter_context(running_server(kind, durable=durable))
-            for kind, durable, _ in _THROUGHPUT_RUNS
+            stack.enter_context(
+                running_server(kind, durable=durable, extra_args=_workers_args(kind, workers))
+            )
+            for kind, durable, workers, _ in _THROUGHPUT_RUNS
         ]
         results: list[list[dict[str, Any]]] = [[] for _ in _THROUGHPUT_RUNS]
         for rep in range(cfg.reps):
-            for (kind, _, label), server, done in zip(
+            for (kind, _, _, label), server, done in zip(
                 _THROUGHPUT_RUNS, servers, results, strict=True
             ):
                 log(
@@ -87,7 +96,7 @@ def throughput(cfg: NetConfig) -> dict[str, float]:
                 )
                 done.append(_throughput_once(cfg, kind, server))
         out: dict[str, float] = {}
-        for (kind, durable, label), runs in zip(_THROUGHPUT_RUNS, results, strict=True):
+        for (kind, durable, workers, label), runs in zip(_THROUGHPUT_RUNS, results, strict=True):
             rates = [run["rates"][0] for run in runs]
             server_cpu = median([run["server_cpu"][0] for run in runs])
             client_cpu = median([run["client_cpu"][0] for run in runs])
@@ -97,23 +106,40 @@ def throughput(cfg: NetConfig) -> dict[str, float]:
                 f"{server_cpu:.2f}, load generator CPU {client_cpu:.2f} (cores); "
                 f"{per_note:.2f} websocket messages received per note"
             )
-            if not durable:
+            if kind == "forwarder":
+                out["forwarder_msgs_per_s"] = median(rates)
+                name = "forwarder"
+            elif not durable:
                 out["relay_memory_journal_notes_per_s"] = median(rates)
                 continue
-            out["relay_notes_per_s" if kind == "relay" else "forwarder_msgs_per_s"] = median(rates)
-            out[f"{kind}_server_cpu_cores"] = server_cpu
-            out[f"{kind}_loadgen_cpu_cores"] = client_cpu
-            if kind == "relay":
+            elif workers == 1 and RELAY_WORKERS > 1:
+                out["relay_1worker_notes_per_s"] = median(rates)
+                name = "relay_1worker"
+            else:
+                out["relay_notes_per_s"] = median(rates)
+                out["relay_workers"] = workers
                 out["relay_messages_per_note"] = per_note
-        pairs = zip(results[1], results[0], strict=True)
-        log(
-            "throughput: relay / forwarder in each repetition "
-            f"{[round(r['rates'][0] / f['rates'][0], 3) for r, f in pairs]}"
-        )
+                name = "relay"
+            out[f"{name}_server_cpu_cores"] = server_cpu
+            out[f"{name}_loadgen_cpu_cores"] = client_cpu
+        for (*_, label), runs in zip(_THROUGHPUT_RUNS[1:], results[1:], strict=True):
+            each = zip(runs, results[0], strict=True)
+            log(
+                f"throughput: {label} / forwarder in each repetition "
+                f"{[round(r['rates'][0] / f['rates'][0], 3) for r, f in each]}"
+            )
         if cfg.profile_dir is not None:
             profile_relay(servers[1], cfg)
     out["relay_throughput_ratio"] = out["relay_notes_per_s"] / out["forwarder_msgs_per_s"]
+    if "relay_1worker_notes_per_s" in out:
+        out["relay_1worker_throughput_ratio"] = (
+            out["relay_1worker_notes_per_s"] / out["forwarder_msgs_per_s"]
+        )
     return out
+
+
+def _workers_args(kind: str, workers: int) -> list[str]:
+    return ["--workers", str(workers)] if kind == "relay" and workers > 1 else []
 
 
 def _throughput_once(
@@ -161,6 +187,7 @@ def profile_relay(server: Any, cfg: NetConfig) -> None:
             "raw",
             "--output",
             str(raw),
+            "--subprocesses",  # a relay's workers
             "--pid",
             str(server.pid),
         ],

@@ -292,12 +292,30 @@ def relay_throughput(
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds used so far by process ``pid`` (from /proc/PID/stat)."""
+    """User + system CPU seconds used so far by process ``pid`` and the processes it started
+    (a relay's workers), from /proc/PID/stat."""
     import os
 
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = 0
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:  # it exited meanwhile
+            continue
+        stats[int(name)] = fields
+        children.setdefault(int(fields[1]), []).append(int(name))
+    tree = [pid]
+    while tree:
+        each = tree.pop()
+        if each in stats:
+            ticks += int(stats[each][11]) + int(stats[each][12])
+        tree += children.get(each, [])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def _throughput(

@@ -205,39 +205,42 @@ def serve(
             "SHUTTLE_ALLOWED_ORIGINS). Clients that send no Origin are always allowed.",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Relay processes, each serving its share of the exercises (default 1, or "
+            "SHUTTLE_WORKERS). Up to one per core; more than 1 needs a SQLite file or "
+            "PostgreSQL.",
+        ),
+    ] = None,
 ) -> None:
     """Run the relay service (REST + websockets; OpenAPI at /docs).
 
     Limits and the admin token come from SHUTTLE_* variables: see docs/security.md.
     """
-    import logging
-
-    import uvicorn
     from uvicorn.config import LOG_LEVELS
+
+    from relay.workers import check_shareable, configure_logging
+    from relay.workers import serve as serve_relay
 
     if log_level.lower() not in LOG_LEVELS:
         raise _fail(f"--log-level: choose one of {', '.join(LOG_LEVELS)}")
-    logging.basicConfig(
-        level=LOG_LEVELS[log_level.lower()], format="%(levelname)s:     %(name)s: %(message)s"
-    )
-
-    from relay.app import create_app
-
+    configure_logging(log_level)
     settings = _settings(
         database_url=database,
         host=host,
         port=port,
         log_level=log_level,
         **({"allowed_origins": allow_origin} if allow_origin else {}),
+        **({"workers": workers} if workers is not None else {}),
     )
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_level=log_level,
-        ws_per_message_deflate=False,
-        ws_max_size=settings.max_frame_bytes,
-    )
+    try:
+        check_shareable(settings)
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    raise typer.Exit(serve_relay(settings))
 
 
 def _settings(**chosen: Any) -> Settings:

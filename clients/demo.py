@@ -25,6 +25,7 @@ from relay.app import create_app
 from relay.core import events as ev
 from relay.rng import seeded_streams
 from relay.settings import Settings
+from relay.workers import uvicorn_config
 from schemas.scenario import Scenario
 
 __all__ = ["play_bot", "run_demo", "running_relay"]
@@ -33,17 +34,8 @@ __all__ = ["play_bot", "run_demo", "running_relay"]
 @contextlib.asynccontextmanager
 async def running_relay(database_url: str):  # type: ignore[no-untyped-def]
     """A relay served by uvicorn on 127.0.0.1 (free port) in this event loop; yields its URL."""
-    app = create_app(Settings(database_url=database_url))
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        ws_per_message_deflate=False,
-        ws_max_size=64 * 1024,
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
+    settings = Settings(database_url=database_url, host="127.0.0.1", port=0, log_level="warning")
+    server = uvicorn.Server(uvicorn_config(create_app(settings), settings, lifespan="on"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

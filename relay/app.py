@@ -19,15 +19,16 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.exceptions import RequestValidationError
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relay.api import router
 from relay.live import ExerciseHub
 from relay.settings import Settings
+from relay.shares import WHOLE, Share, exercise_in_path
 from relay.store import JournalStore, default_database_url, open_store
 from relay.ws import SeatGate, serve_seat
 
-__all__ = ["OriginAllowlist", "create_app", "redact_tokens_in_logs"]
+__all__ = ["OriginAllowlist", "OwnExercisesOnly", "create_app", "redact_tokens_in_logs"]
 
 log = logging.getLogger("shuttle.relay")
 
@@ -98,6 +99,56 @@ class OriginAllowlist:
         await send({"type": "http.response.body", "body": body})
 
 
+class OwnExercisesOnly:
+    """In one of several relay processes: refuse a request for an exercise another owns, and
+    close every HTTP connection after its response.
+
+    The front process hands each new connection to a worker by the path of its first request
+    (relay/workers.py). A kept-alive connection could carry a second request for an exercise
+    of another worker, so none is kept alive; this refusal (421, or close code 1013 on a
+    websocket) is the backstop that keeps one exercise in one process.
+    """
+
+    def __init__(self, app: ASGIApp, share: Share) -> None:
+        self.app = app
+        self.share = share
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        exercise_id = exercise_in_path(scope["path"])
+        if exercise_id is not None and not self.share.owns(exercise_id):
+            await self._refuse(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_and_close(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_and_close)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reason = "another relay process serves this exercise: connect again"
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1013, "reason": reason})
+            return
+        body = json.dumps({"detail": reason}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", b"%d" % len(body)),
+            (b"connection", b"close"),
+        ]
+        await send({"type": "http.response.start", "status": 421, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 async def refused_request(request: Request, error: Exception) -> Response:
     """422 for a request that does not validate, naming each field once, without echoing
     input; 400 for a body that is not JSON at all.
@@ -136,8 +187,10 @@ def create_app(
     settings: Settings | None = None,
     store: JournalStore | None = None,
     clock: Callable[[], float] = time.monotonic,
+    share: Share = WHOLE,
 ) -> FastAPI:
-    """The relay. ``clock`` (monotonic seconds) drives the seats' frame-rate budgets."""
+    """The relay. ``clock`` (monotonic seconds) drives the seats' frame-rate budgets;
+    ``share`` says which exercises this process serves, when several do (relay/workers.py)."""
     settings = settings or Settings()
     redact_tokens_in_logs()
 
@@ -145,7 +198,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         journal = store or open_store(settings.database_url or default_database_url())
         await journal.open()
-        hub = ExerciseHub(journal)
+        hub = ExerciseHub(journal, share=share)
         app.state.hub = hub
         app.state.gate = SeatGate(settings, clock)
         recovered = await hub.recover()
@@ -170,6 +223,8 @@ def create_app(
     app.include_router(router)
     app.add_exception_handler(RequestValidationError, refused_request)
     app.add_middleware(OriginAllowlist, allowed=settings.allowed_origins)
+    if share.count > 1:
+        app.add_middleware(OwnExercisesOnly, share=share)
 
     @app.websocket("/ws/{exercise_id}")
     async def seat_socket(websocket: WebSocket, exercise_id: str) -> None:

@@ -42,6 +42,7 @@ from relay.journal import (
 )
 from relay.replay import first_mismatch, rebuild
 from relay.rng import seeded_streams
+from relay.shares import WHOLE, Share, new_exercise_id
 from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord, StoreError
 from schemas import wire
 from schemas.scenario import Scenario, ScenarioError, describe_errors
@@ -428,9 +429,12 @@ class LiveExercise:
 class ExerciseHub:
     """Every exercise this process serves, loaded from the store on demand."""
 
-    def __init__(self, store: JournalStore, wall: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, store: JournalStore, wall: Callable[[], float] = time.time, share: Share = WHOLE
+    ) -> None:
         self.store = store
         self.wall = wall
+        self.share = share  # the exercises this process serves (relay/shares.py)
         self._live: dict[str, LiveExercise] = {}
         self._loading = asyncio.Lock()
 
@@ -446,7 +450,7 @@ class ExerciseHub:
         """A new exercise in ``draft``; returns it and one fresh token per seat."""
         seed = secrets.randbits(48) if seed is None else seed
         core = Exercise(scenario, seed=seed, rng=seeded_streams(seed))
-        exercise_id = "ex-" + secrets.token_hex(5)
+        exercise_id = self.share.new_id()
         record = ExerciseRecord(
             id=exercise_id,
             scenario=scenario.model_dump(mode="json"),
@@ -470,7 +474,7 @@ class ExerciseHub:
     ) -> tuple[LiveExercise, dict[str, str]]:
         """A journal file as a new exercise (same entries, new id and tokens), checked first
         (see :func:`check_import`)."""
-        return await self.store_import(check_import(text, where, self.wall))
+        return await self.store_import(check_import(text, where, self.wall, self.share.new_id))
 
     async def store_import(self, imported: ImportedJournal) -> tuple[LiveExercise, dict[str, str]]:
         """Store a journal :func:`check_import` accepted; returns the exercise and its tokens."""
@@ -497,6 +501,10 @@ class ExerciseHub:
         live = self._live.get(exercise_id)
         if live is not None:
             return live
+        if not self.share.owns(exercise_id):
+            # The front process routes by path (relay/workers.py), so this is a bug: serving
+            # it here too would give the exercise two cores writing one journal.
+            raise RuntimeError(f"exercise {exercise_id} belongs to another relay process")
         async with self._loading:
             if exercise_id not in self._live:
                 record = await self.store.get_exercise(exercise_id)
@@ -535,6 +543,8 @@ class ExerciseHub:
         count = 0
         for record in await self.store.list_exercises():
             if record.status == Phase.ENDED.value or record.id in self._live:
+                continue
+            if not self.share.owns(record.id):  # another relay process recovers it
                 continue
             try:
                 await self.get(record.id)
@@ -594,7 +604,12 @@ class ImportedJournal:
     entries: list[Entry]
 
 
-def check_import(text: str, where: str, wall: Callable[[], float]) -> ImportedJournal:
+def check_import(
+    text: str,
+    where: str,
+    wall: Callable[[], float],
+    new_id: Callable[[], str] = new_exercise_id,
+) -> ImportedJournal:
     """Parse a journal file and check that it replays faithfully, touching no store.
 
     Raises :class:`JournalFormatError` naming ``where``. An exercise that was running when
@@ -626,7 +641,7 @@ def check_import(text: str, where: str, wall: Callable[[], float]) -> ImportedJo
         added += core.events()
     now = wall()
     record = ExerciseRecord(
-        id="ex-" + secrets.token_hex(5),
+        id=new_id(),
         scenario=core.scenario.model_dump(mode="json"),
         seed=core.seed,
         speed=header.speed or 1.0,

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     )
     hello_timeout_s: float = Field(default=10.0, gt=0)
     log_level: str = "info"
+    access_log: bool = Field(default=True, description="log every HTTP request (uvicorn's)")
     rate_limit_per_minute: int = Field(
         default=100,
         ge=0,
@@ -46,6 +47,13 @@ class Settings(BaseSettings):
         default=None,
         min_length=16,
         description="when set, creating, importing and listing exercises need it (Bearer)",
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="relay processes behind the one port, each serving its share of the "
+        "exercises (docs/architecture.md); more than 1 needs a database file or server",
     )
     max_import_bytes: int = Field(
         default=16 * 1024 * 1024, gt=0, description="largest journal POST /exercises/import takes"

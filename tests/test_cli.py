@@ -185,12 +185,19 @@ def test_bad_input_is_refused_before_any_work_without_a_traceback(
         ("SHUTTLE_RATE_LIMIT_PER_MINUTE", "abc", "SHUTTLE_RATE_LIMIT_PER_MINUTE: Input should"),
         ("SHUTTLE_ALLOWED_ORIGINS", "https://a", "SHUTTLE_ALLOWED_ORIGINS: not JSON"),
         ("SHUTTLE_DATABASE_URL", "bogus://x", "--database: unsupported store URL 'bogus://x'"),
+        ("SHUTTLE_WORKERS", "0", "SHUTTLE_WORKERS: Input should be greater than or equal to 1"),
+        # each worker would hold a database of its own
+        ("SHUTTLE_WORKERS", "2,memory://", "2 workers need a database they can share"),
+        ("SHUTTLE_WORKERS", "2,sqlite://", "2 workers need a database they can share"),
     ],
 )
 def test_serve_refuses_a_bad_setting_in_one_line_before_it_starts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    if variable == "SHUTTLE_WORKERS" and "," in value:
+        value, database = value.split(",")
+        monkeypatch.setenv("SHUTTLE_DATABASE_URL", database)
     monkeypatch.setenv(variable, value)
     result = shuttle("serve", "--port", "0", check=False)
     assert result.returncode == 2, result.stdout + result.stderr

@@ -24,10 +24,12 @@ import uvicorn
 from relay.app import create_app
 from relay.settings import Settings
 from relay.store import JournalStore
+from relay.workers import uvicorn_config
 
 __all__ = ["RelayProcess", "serving"]
 
-READY = re.compile(r"Uvicorn running on http://127\.0\.0\.1:(\d+)")
+READY = re.compile(r"(?:Uvicorn running|Shuttle relay) on http://127\.0\.0\.1:(\d+)")
+WORKER_PIDS = re.compile(r"worker processes \(([\d, ]+)\)")
 
 
 @contextlib.asynccontextmanager
@@ -41,14 +43,7 @@ async def serving(
     """The relay app with ``settings``, served as ``shuttle serve`` serves it; yields its URL."""
     extra: dict[str, Any] = {"clock": clock} if clock is not None else {}
     app = create_app(settings, store, **extra)
-    config = uvicorn.Config(
-        app,
-        log_level=log_level,
-        ws_per_message_deflate=False,
-        ws_max_size=settings.max_frame_bytes,
-        lifespan="on",
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, settings, log_level=log_level, lifespan="on"))
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -66,6 +61,7 @@ class RelayProcess:
     """``shuttle serve`` in a child process; the port is read from its start-up line.
 
     ``env`` adds ``SHUTTLE_*`` settings; the whole log (stderr) is kept in :attr:`log`.
+    With ``workers`` above 1, :attr:`worker_pids` lists the worker processes, in share order.
     """
 
     def __init__(
@@ -75,6 +71,7 @@ class RelayProcess:
         *,
         env: dict[str, str] | None = None,
         log_level: str = "info",
+        workers: int = 1,
     ) -> None:
         self.proc = subprocess.Popen(
             [
@@ -88,6 +85,8 @@ class RelayProcess:
                 database,
                 "--log-level",
                 log_level,
+                "--workers",
+                str(workers),
             ],
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
@@ -95,6 +94,7 @@ class RelayProcess:
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.log: list[str] = []
+        self._logged = threading.Condition()
         self.port = self._wait_ready()
         self.url = f"http://127.0.0.1:{self.port}"
         # Keep reading its log so that a full pipe never blocks the relay.
@@ -104,7 +104,17 @@ class RelayProcess:
     def _read_rest(self) -> None:
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
-            self.log.append(line)
+            with self._logged:
+                self.log.append(line)
+                self._logged.notify_all()
+        with self._logged:
+            self._logged.notify_all()
+
+    def wait_for_log(self, text: str, timeout: float = 30.0) -> None:
+        """Block until a line of the log holds ``text`` (woken by each new line)."""
+        with self._logged:
+            if not self._logged.wait_for(lambda: any(text in line for line in self.log), timeout):
+                raise AssertionError(f"the relay never logged {text!r}:\n" + "".join(self.log))
 
     def _wait_ready(self) -> int:
         assert self.proc.stderr is not None
@@ -112,6 +122,8 @@ class RelayProcess:
             self.log.append(line)
             match = READY.search(line)
             if match:
+                pids = WORKER_PIDS.search(line)
+                self.worker_pids = [int(p) for p in pids.group(1).split(", ")] if pids else []
                 return int(match.group(1))
         self.proc.wait(timeout=10)
         self.proc.stderr.close()
