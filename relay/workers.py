@@ -33,7 +33,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import uvicorn
@@ -144,13 +144,17 @@ class Front:
         self._stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self._stop.set)
-        await self._prepare_store()
-        listener = _listen(self.settings.host, self.settings.port)
+        try:
+            await self._prepare_store()
+            listener = _listen(self.settings.host, self.settings.port)
+        except Exception as error:  # noqa: BLE001 - said in one line, as uvicorn does
+            log.error("the relay cannot start: %s", error)
+            return 1
         watchers: list[asyncio.Task[None]] = []
         try:
             for worker in self.workers:
                 await worker.start()
-            if not await self._all_ready():
+            if not await self._first(self._all_ready()):
                 return 1
             watchers = [loop.create_task(self._watch(worker)) for worker in self.workers]
             accepting = loop.create_task(self._accept(listener))
@@ -180,6 +184,18 @@ class Front:
         store = open_store(self.settings.database_url or default_database_url())
         await store.open()
         await store.close()
+
+    async def _first(self, work: Coroutine[Any, Any, bool]) -> bool:
+        """``work``'s answer, or False if the relay is told to stop first."""
+        assert self._stop is not None
+        task = asyncio.ensure_future(work)
+        stopped = asyncio.ensure_future(self._stop.wait())
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if not task.done():
+            task.cancel()
+            return False
+        return task.result()
 
     async def _all_ready(self) -> bool:
         for worker in self.workers:
