@@ -37,6 +37,7 @@ _TOKEN_PATTERNS = [
     (re.compile(r'("token"\s*:\s*")[^"\\]*'), r"\1[redacted]"),
     (re.compile(r"(\b[Bb]earer\s+)[^\s'\",]+"), r"\1[redacted]"),
     (re.compile(r"(--token[= ])\S+"), r"\1[redacted]"),
+    (re.compile(r"([?&]token=)[^&#\s\"']+"), r"\1[redacted]"),  # a client that put it in a URL
 ]
 
 
@@ -84,19 +85,32 @@ class OriginAllowlist:
         if scope["type"] in ("http", "websocket"):
             origin = dict(scope.get("headers") or []).get(b"origin")
             if origin is not None and origin.decode("latin-1").rstrip("/") not in self.allowed:
-                await self._refuse(scope, receive, send)
+                refusal = (403, "this Origin is not allowed"), (1008, "origin not allowed")
+                await _refuse(scope, receive, send, *refusal)
                 return
         await self.app(scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 1008, "reason": "origin not allowed"})
-            return
-        body = b'{"detail":"this Origin is not allowed"}'
-        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-        await send({"type": "http.response.start", "status": 403, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+
+async def _refuse(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    http: tuple[int, str],
+    websocket: tuple[int, str],
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+) -> None:
+    """Answer a request before the app sees it: ``http`` (status, detail) as a JSON body, or
+    on a websocket, ``websocket`` (close code, reason) instead of accepting it."""
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        code, reason = websocket
+        await send({"type": "websocket.close", "code": code, "reason": reason})
+        return
+    status, detail = http
+    body = json.dumps({"detail": detail}, separators=(",", ":")).encode()
+    start = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": [*start, *headers]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class OwnExercisesOnly:
@@ -119,7 +133,10 @@ class OwnExercisesOnly:
             return
         exercise_id = exercise_in_path(scope["path"])
         if exercise_id is not None and not self.share.owns(exercise_id):
-            await self._refuse(scope, receive, send)
+            reason = "another relay process serves this exercise: connect again"
+            await _refuse(
+                scope, receive, send, (421, reason), (1013, reason), ((b"connection", b"close"),)
+            )
             return
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
@@ -132,21 +149,6 @@ class OwnExercisesOnly:
             await send(message)
 
         await self.app(scope, receive, send_and_close)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        reason = "another relay process serves this exercise: connect again"
-        if scope["type"] == "websocket":
-            await receive()  # websocket.connect
-            await send({"type": "websocket.close", "code": 1013, "reason": reason})
-            return
-        body = json.dumps({"detail": reason}).encode()
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", b"%d" % len(body)),
-            (b"connection", b"close"),
-        ]
-        await send({"type": "http.response.start", "status": 421, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
 
 
 async def refused_request(request: Request, error: Exception) -> Response:

@@ -17,6 +17,7 @@ import re
 import secrets
 import zlib
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 __all__ = ["WHOLE", "Share", "exercise_in_path", "new_exercise_id", "request_target"]
 
@@ -35,8 +36,9 @@ def exercise_in_path(path: str) -> str | None:
 
 
 def request_target(head: bytes) -> str | None:
-    """The path of an HTTP/1 request from its first bytes, or None if they are no request
-    line (``GET /ws/ex-0123456789 HTTP/1.1``; an absolute-form target keeps only its path)."""
+    """The path of an HTTP/1 request from its first bytes, decoded as the ASGI server decodes
+    it (``%39`` is ``9``), without its query; None if they are no request line
+    (``GET /ws/ex-0123456789 HTTP/1.1``; an absolute-form target keeps only its path)."""
     line = head.split(b"\r\n", 1)[0].split(b"\n", 1)[0]
     parts = line.split(b" ")
     if len(parts) != 3 or not parts[2].startswith(b"HTTP/"):
@@ -45,7 +47,7 @@ def request_target(head: bytes) -> str | None:
     if "://" in target:  # absolute form: scheme://host/path
         slash = target.find("/", target.index("://") + 3)
         target = target[slash:] if slash >= 0 else "/"
-    return target
+    return unquote(target.partition("?")[0])
 
 
 @dataclass(frozen=True, slots=True)

@@ -265,15 +265,27 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 async def _peek(conn: socket.socket) -> bytes:
-    """The first bytes of a connection, up to its first line, left unread in the socket."""
-    while True:
-        await _wait_until(conn, readable=True)
-        head = conn.recv(_HEAD_BYTES, socket.MSG_PEEK)
-        if not head or b"\n" in head or len(head) >= _HEAD_BYTES:
-            return head
-        # Part of a line: the socket stays readable until it is read, so look again a
-        # little later instead of spinning.
-        await asyncio.sleep(0.005)
+    """The first bytes of a connection, up to its first line, left unread in the socket.
+
+    A peek leaves the socket readable, so after part of a line the socket's low-water mark
+    (``SO_RCVLOWAT``) is raised past what it holds: the next wake-up comes when more bytes
+    arrive, or the peer shuts its side, never before. The mark is put back before the socket
+    is handed over.
+    """
+    waiting_for = 1
+    try:
+        while True:
+            await _wait_until(conn, readable=True)
+            head = conn.recv(_HEAD_BYTES, socket.MSG_PEEK)
+            if not head or b"\n" in head or len(head) >= _HEAD_BYTES:
+                return head
+            if len(head) < waiting_for:  # readable with nothing new: the peer shut its side
+                return head
+            waiting_for = len(head) + 1
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, waiting_for)
+    finally:
+        if waiting_for > 1:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
 
 
 async def _wait_until(sock: socket.socket, *, readable: bool) -> None:
@@ -304,6 +316,7 @@ class _Worker:
         self.process: asyncio.subprocess.Process | None = None
         self.channel: socket.socket | None = None
         self.served = False  # whether the process now running said it was ready
+        self._sending = asyncio.Lock()  # one hand-over at a time: one writer waits on the channel
         self._serving = asyncio.Event()  # set while the worker takes connections
 
     @property
@@ -349,25 +362,28 @@ class _Worker:
         return await self.process.wait()
 
     async def hand(self, conn: socket.socket) -> None:
-        """Pass ``conn`` to the worker. While its queue of handed sockets is full, or while
-        it starts again after dying, the connection waits (at most ``hello_timeout_s`` for
-        a restart): the client sees a slow answer, not a reset."""
-        while True:
-            try:
-                await asyncio.wait_for(self._serving.wait(), self.settings.hello_timeout_s)
-            except TimeoutError:
-                log.warning("relay worker %d is not serving: a connection closed", self.share.index)
-                return
-            channel = self.channel
-            assert channel is not None
-            try:
-                socket.send_fds(channel, [b"c"], [conn.fileno()])
-                return
-            except BlockingIOError:
-                await _wait_until(channel, readable=False)
-            except OSError:  # it died: wait for the worker that replaces it
-                if channel is self.channel:
-                    self._serving.clear()
+        """Pass ``conn`` to the worker. While its queue of handed sockets is full (the kernel
+        keeps a few), or while it starts again after dying, the connection waits: the client
+        sees a slow answer, not a reset. After ``hello_timeout_s`` it is closed."""
+        try:
+            await asyncio.wait_for(self._hand(conn), self.settings.hello_timeout_s)
+        except TimeoutError:
+            log.warning("relay worker %d took no connection in time: closed", self.share.index)
+
+    async def _hand(self, conn: socket.socket) -> None:
+        async with self._sending:
+            while True:
+                await self._serving.wait()
+                channel = self.channel
+                assert channel is not None
+                try:
+                    socket.send_fds(channel, [b"c"], [conn.fileno()])
+                    return
+                except BlockingIOError:
+                    await _wait_until(channel, readable=False)
+                except OSError:  # it died: wait for the worker that replaces it
+                    if channel is self.channel:
+                        self._serving.clear()
 
     async def stop(self) -> None:
         process = self.process
