@@ -80,9 +80,9 @@ def check_shareable(settings: Settings) -> None:
     from relay.store import default_database_url
     from relay.store.sql import normalise_url, sqlite_file
 
-    url = settings.database_url or default_database_url()
     if settings.workers == 1:
         return
+    url = settings.database_url or default_database_url()
     if url.startswith("memory:") or (
         normalise_url(url).drivername.startswith("sqlite") and sqlite_file(url) is None
     ):

@@ -156,8 +156,8 @@ class _CountingSocket(socket.socket):
 async def test_the_front_waits_for_the_rest_of_a_request_line_without_spinning() -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     with listener, socket.create_connection(listener.getsockname()) as client:
-        fd, _ = listener._accept()  # type: ignore[attr-defined]
-        with _CountingSocket(fileno=fd) as conn:
+        accepted, _ = listener.accept()
+        with _CountingSocket(fileno=accepted.detach()) as conn:
             conn.setblocking(False)
             client.sendall(b"GET /hea")
             peeking = asyncio.ensure_future(_peek(conn))
