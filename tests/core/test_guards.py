@@ -1,0 +1,85 @@
+"""Behaviours that plausible bugs broke without any test noticing.
+
+Each test here was written against a bug injected into the core by hand: a lapsed offer left in
+its room's queue (the mediator later collected an offer that had expired), the pause shift of
+timers halved, and a rules change silently not applied. Today's core behaves correctly in all
+three; these tests say so, and fail under each bug. Time is explicit throughout.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from relay.core import commands as cmd
+from relay.core import events as ev
+from relay.core.exercise import FACILITATOR, MEDIATOR
+
+from .helpers import make_core, of_type, submit, travel
+
+
+def test_an_offer_that_lapsed_in_its_room_is_never_collected() -> None:
+    # the mediator (human) stands in usa's room; iran's offer lapses on iran's table
+    core = make_core(mediator="human", start_room="usa", delivery={"inbound": {"expiry": 100}})
+    offer = submit(core, "iran", 0.0, kind="proposal", text="p", terms={"cap": 5.0})
+    statement = submit(core, "iran", 1.0)
+    core.advance(100.0)
+    (expired,) = of_type(core.events(), ev.NoteExpired)
+    assert (expired.note, expired.unseen) == (offer, True)
+    # t=150 the mediator walks to iran (60 s): only the statement is there to collect
+    travel(core, "iran", 150.0)
+    core.advance(400.0)
+    handed = [e.note for e in of_type(core.events(), ev.NoteHandedOver)]
+    assert handed == [statement]
+    assert core.notes[offer].status == "expired"
+    with pytest.raises(Exception, match="expired|handed"):
+        core.handle(cmd.Relay(by=MEDIATOR, note=offer), 401.0)
+
+
+@pytest.mark.parametrize("pause", [30.0, 7.5])
+def test_every_timer_shifts_by_exactly_the_length_of_a_pause(pause: float) -> None:
+    core = make_core(
+        mediator="human",
+        reading=20.0,
+        deadline=1_000.0,
+        delivery={"inbound": {"expiry": 500}},
+    )
+    # t=0 iran offers (#1, read by t=20) and asks (#2, read by t=20)
+    offer = submit(core, "iran", 0.0, kind="proposal", text="p", terms={"cap": 5.0})
+    question = submit(core, "iran", 0.0, kind="question", text="q")
+    # t=20 the mediator holds the question until t=90; t=25 walks to usa (60 s: t=85)
+    core.handle(cmd.Hold(by=MEDIATOR, note=question, until=90.0), 20.0)
+    travel(core, "usa", 25.0)
+    core.events()
+    # t=40 the facilitator pauses; everything pending is due `pause` later on resume
+    core.handle(cmd.Pause(by=FACILITATOR), 40.0)
+    core.handle(cmd.Resume(by=FACILITATOR), 40.0 + pause)
+    assert core.next_deadline() == 85.0 + pause
+    core.advance(85.0 + pause - 0.001)
+    assert of_type(core.events(), ev.MediatorArrived) == []
+    core.advance(1_000.0 + pause)
+    events = core.events()
+    (arrived,) = of_type(events, ev.MediatorArrived)
+    (released,) = of_type(events, ev.NoteReleased)
+    (lapsed,) = of_type(events, ev.NoteExpired)
+    (ended,) = of_type(events, ev.ExerciseEnded)
+    assert arrived.at == 85.0 + pause
+    assert (released.note, released.at) == (question, 90.0 + pause)
+    assert (lapsed.note, lapsed.at) == (offer, 500.0 + pause)
+    assert (ended.reason, ended.at) == ("deadline", 1_000.0 + pause)
+
+
+def test_a_rules_change_takes_effect_for_what_comes_next() -> None:
+    core = make_core(mediator="human", reading=10.0, travel=60.0)
+    core.handle(cmd.ChangeRules(by=FACILITATOR, delivery={"preset": "direct"}), 5.0)
+    core.events()
+    # direct: no reading, no travel; the mediator stands in iran's room
+    note = submit(core, "iran", 6.0)
+    (handed,) = of_type(core.events(), ev.NoteHandedOver)
+    assert (handed.note, handed.reading_s, handed.ready_at) == (note, 0.0, 6.0)
+    core.handle(cmd.Relay(by=MEDIATOR, note=note), 6.0)
+    travel(core, "usa", 7.0)
+    events = core.events()
+    (departed,) = of_type(events, ev.MediatorDeparted)
+    (delivered,) = of_type(events, ev.NoteDelivered)
+    assert (departed.travel_s, departed.arrives_at) == (0.0, 7.0)
+    assert (delivered.note, delivered.at) == (note, 7.0)
