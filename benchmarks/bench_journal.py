@@ -28,8 +28,10 @@ def note_batches(notes: int) -> list[Any]:
     from relay.core import commands as cmd
     from relay.rng import seeded_streams
     from schemas.scenario import Scenario
+    from schemas.translate import exercise_config
 
-    core = Exercise(Scenario.model_validate(zero_delay_scenario()), seed=1, rng=seeded_streams(1))
+    config = exercise_config(Scenario.model_validate(zero_delay_scenario()))
+    core = Exercise(config, seed=1, rng=seeded_streams(1))
     core.handle(cmd.Start(by="facilitator"), 0.0)
     core.events()
     events = []

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from relay.core import commands as cmd
 from relay.core import events as ev
-from relay.core.latency import Rng, RngFactory
+from relay.core.draws import Rng, RngFactory
 from relay.sim import Intent
 from schemas.scenario import Scenario
 

@@ -23,7 +23,7 @@ from relay.live import NO_SEAT, Close, ExerciseHub, LiveExercise
 from relay.settings import Settings
 from relay.store import SeatRecord
 from relay.views import scenario_view, summary
-from schemas import wire
+from schemas import translate, wire
 from schemas.scenario import ScenarioError, parse_scenario
 
 __all__ = ["router"]
@@ -317,7 +317,7 @@ async def change_rules(body: RulesChange, live: Live, seat: Facilitator) -> dict
     if problem:
         raise HTTPException(http.HTTP_422_UNPROCESSABLE_ENTITY, problem)
     try:
-        await live.command(cmd.ChangeRules(by=seat.seat, delivery=body.delivery))
+        await live.command(translate.change_rules(live.core.config, seat.seat, body.delivery))
     except ShuttleError as refused:
         raise HTTPException(refused.status, str(refused)) from None
     return summary(live.core, live.id, live.record.title, seat.role)

@@ -46,6 +46,7 @@ from relay.shares import WHOLE, Share, new_exercise_id
 from relay.store import Entry, ExerciseRecord, JournalStore, SeatRecord, StoreError
 from schemas import wire
 from schemas.scenario import Scenario, ScenarioError, describe_errors
+from schemas.translate import exercise_config
 
 __all__ = [
     "NO_SEAT",
@@ -449,7 +450,7 @@ class ExerciseHub:
     ) -> tuple[LiveExercise, dict[str, str]]:
         """A new exercise in ``draft``; returns it and one fresh token per seat."""
         seed = secrets.randbits(48) if seed is None else seed
-        core = Exercise(scenario, seed=seed, rng=seeded_streams(seed))
+        core = Exercise(exercise_config(scenario), seed=seed, rng=seeded_streams(seed))
         exercise_id = self.share.new_id()
         record = ExerciseRecord(
             id=exercise_id,
@@ -522,8 +523,8 @@ class ExerciseHub:
         """Rebuild an exercise from its journal and catch up with the time spent down."""
         entries = await self.store.read(record.id)
         if not entries:  # created, but the first append never committed
-            scenario = Scenario.model_validate(record.scenario)
-            core = Exercise(scenario, seed=record.seed, rng=seeded_streams(record.seed))
+            config = exercise_config(Scenario.model_validate(record.scenario))
+            core = Exercise(config, seed=record.seed, rng=seeded_streams(record.seed))
             missed = core.events()
         else:
             core, produced = rebuild(entries)
@@ -642,12 +643,12 @@ def check_import(
     now = wall()
     record = ExerciseRecord(
         id=new_id(),
-        scenario=core.scenario.model_dump(mode="json"),
+        scenario=core.config.document,
         seed=core.seed,
         speed=header.speed or 1.0,
         created_wall=header.created_wall or now,
         status=core.phase.value,
-        title=header.title or core.scenario.title,
+        title=header.title or core.config.title,
     )
     entries = [*journal.entries, *(to_entry(event, now) for event in added)]
     return ImportedJournal(record, core, entries)

@@ -22,12 +22,12 @@ from typing import Any, TypeVar
 from relay.core import Exercise, Phase, ShuttleError
 from relay.core import commands as cmd
 from relay.core import events as ev
-from relay.core.commands import command_for
 from relay.gcpause import cyclic_gc_paused
 from relay.journal import from_entry, to_entry
 from relay.rng import SeededStreams, uniforms
 from relay.store.base import Entry
 from schemas.scenario import Scenario, parse_scenario
+from schemas.translate import command_for, exercise_config
 
 __all__ = [
     "Mismatch",
@@ -94,8 +94,8 @@ class Mismatch:
 
 def core_from_created(created: ev.ExerciseCreated, recorded: Iterable[ev.Event] = ()) -> Exercise:
     """A fresh core for the journal that ``created`` opens, drawing what ``recorded`` drew."""
-    scenario = parse_scenario(created.scenario, ev.ExerciseCreated.TYPE)
-    return Exercise(scenario, seed=created.seed, rng=RecordedDraws(created.seed, recorded))
+    config = exercise_config(parse_scenario(created.scenario, ev.ExerciseCreated.TYPE))
+    return Exercise(config, seed=created.seed, rng=RecordedDraws(created.seed, recorded))
 
 
 def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
@@ -111,9 +111,9 @@ def rebuild(entries: Sequence[Entry]) -> tuple[Exercise, list[ev.Event]]:
     first = from_entry(entries[0])
     if not isinstance(first, ev.ExerciseCreated):
         raise ValueError("a journal starts with exercise.created")
-    scenario = parse_scenario(first.scenario, ev.ExerciseCreated.TYPE)
+    config = exercise_config(parse_scenario(first.scenario, ev.ExerciseCreated.TYPE))
     draws = RecordedDraws.from_entries(first.seed, entries)
-    core = Exercise(scenario, seed=first.seed, rng=draws)
+    core = Exercise(config, seed=first.seed, rng=draws)
     produced = core.events()
     for step in input_steps(entry for entry in entries[1:] if entry_is_input(entry)):
         try:
@@ -175,9 +175,10 @@ def _by(item: Entry | ev.Event) -> Any:
 def _apply(core: Exercise, step: list[ev.Event]) -> None:
     """Apply one step's recorded inputs at their time; raises the first refusal."""
     if len(step) == 1:
-        core.handle(command_for(step[0]), step[0].at)
+        core.handle(command_for(step[0], core.config), step[0].at)
         return
-    outcomes = core.handle_together([command_for(event) for event in step], step[0].at)
+    commands = [command_for(event, core.config) for event in step]
+    outcomes = core.handle_together(commands, step[0].at)
     refused = next(filter(None, outcomes), None)
     if refused is not None:
         raise refused
@@ -268,7 +269,7 @@ def _rerun(entries: Sequence[Entry], scenario: Scenario, max_events: int) -> Rer
     created = events[0]
     if not isinstance(created, ev.ExerciseCreated):
         raise ValueError("a journal starts with exercise.created")
-    core = Exercise(scenario, seed=created.seed, rng=SeededStreams(created.seed))
+    core = Exercise(exercise_config(scenario), seed=created.seed, rng=SeededStreams(created.seed))
     produced = core.events()
     skipped: list[tuple[ev.Event, str]] = []
     numbers: dict[int, int] = {}  # original note number -> re-run note number
@@ -302,7 +303,7 @@ def _rerun_step(
             why[i] = "the counterfactual's rules hold throughout"
             continue
         try:
-            offered.append((i, _renumbered(command_for(event), numbers)))
+            offered.append((i, _renumbered(command_for(event, core.config), numbers)))
         except LookupError as error:
             why[i] = str(error)
     if offered:

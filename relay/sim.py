@@ -18,10 +18,12 @@ from typing import Protocol
 from relay.core import Exercise, Phase, RuleViolation, visible_to
 from relay.core import commands as cmd
 from relay.core import events as ev
+from relay.core.config import ExerciseConfig
 from relay.core.exercise import FACILITATOR
 from relay.gcpause import cyclic_gc_paused
 from relay.rng import SeededStreams, seeded_streams
 from schemas.scenario import Scenario
+from schemas.translate import exercise_config
 
 __all__ = [
     "BotFactory",
@@ -73,16 +75,21 @@ def simulate(
     bots: Iterable[SeatBot],
     *,
     max_events: int = 1_000_000,
+    config: ExerciseConfig | None = None,
 ) -> SimulationResult:
-    """Play ``scenario`` to its end (agreement, deadline, or nothing left to happen)."""
+    """Play ``scenario`` to its end (agreement, deadline, or nothing left to happen).
+
+    ``config`` is the scenario as the core takes it, for a caller that runs one scenario many
+    times (made from ``scenario`` if not given)."""
+    config = exercise_config(scenario) if config is None else config
     with cyclic_gc_paused():
-        return _simulate(scenario, seed, list(bots), max_events)
+        return _simulate(config, seed, list(bots), max_events)
 
 
 def _simulate(
-    scenario: Scenario, seed: int, bots: list[SeatBot], max_events: int
+    config: ExerciseConfig, seed: int, bots: list[SeatBot], max_events: int
 ) -> SimulationResult:
-    core = Exercise(scenario, seed=seed, rng=seeded_streams(seed))
+    core = Exercise(config, seed=seed, rng=seeded_streams(seed))
     pending: list[tuple[float, int, cmd.Command]] = []
     order = 0
     journal: list[ev.Event] = []
@@ -238,13 +245,16 @@ def _run_seeds(
     summarised) by the time the collector runs. Nothing a run builds is cyclic garbage, and
     a pause lasts a few runs, so memory stays flat either way.
     """
+    config = exercise_config(scenario)
     with cyclic_gc_paused():
         for seed in seeds:
-            yield _run(scenario, seed, bots, journals)
+            yield _run(scenario, config, seed, bots, journals)
 
 
-def _run(scenario: Scenario, seed: int, bots: BotFactory, journal: bool) -> RunSummary:
-    result = simulate(scenario, seed, bots(scenario, seeded_streams(seed)))
+def _run(
+    scenario: Scenario, config: ExerciseConfig, seed: int, bots: BotFactory, journal: bool
+) -> RunSummary:
+    result = simulate(scenario, seed, bots(scenario, seeded_streams(seed)), config=config)
     events = result.events
     end = result.outcome
     text = None

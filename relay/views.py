@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from relay.core import Exercise
@@ -14,8 +15,8 @@ def scenario_view(core: Exercise, seat: str, role: str) -> dict[str, Any]:
     """The scenario as ``seat`` may know it: private briefs and positions only for their owner;
     the delivery rules (latency, delivery, as currently in force) for the mediator, who works
     under them, and not for the parties."""
-    full = core.scenario.model_dump(mode="json")
-    full["delivery"] = core.delivery.model_dump(mode="json", exclude_unset=True)
+    full = copy.deepcopy(core.config.document)
+    full["delivery"] = copy.deepcopy(core.rules.written)
     if role in ("facilitator", "observer"):
         return full
     for party in full["parties"]:

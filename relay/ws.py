@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from relay.core import ShuttleError
 from relay.core import commands as cmd
+from relay.core.config import ExerciseConfig
 from relay.journal import dumps, dumps_fast, loads
 from relay.live import (
     NO_SEAT,
@@ -42,7 +43,7 @@ from relay.live import (
 from relay.settings import Settings
 from relay.store import StoreError
 from relay.views import scenario_view
-from schemas import wire
+from schemas import translate, wire
 from schemas.scenario import describe_errors
 
 __all__ = ["FrameBudget", "SeatGate", "error_frame", "frame_command", "parse_frame", "serve_seat"]
@@ -68,7 +69,6 @@ _COMMANDS: dict[str, type[cmd.Command]] = {
     "decline": cmd.Decline,
     "travel": cmd.Travel,
     "batch": cmd.Batch,
-    "rules": cmd.ChangeRules,
 }
 
 
@@ -474,7 +474,7 @@ def _start(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> _
     if isinstance(frame, wire.Hello):
         return error_frame(frame_id, "already_joined", "hello is sent once per connection")
     try:
-        command = frame_command(seat, frame)
+        command = frame_command(seat, frame, live.core.config)
     except ShuttleError as refused:
         return error_frame(frame_id, refused.code, str(refused))
     return _Pending(live, frame_id, command, live.enqueue(command))
@@ -483,9 +483,11 @@ def _start(live: LiveExercise, seat: str, frame: Any, frame_id: str | None) -> _
 _NOT_FIELDS = frozenset({"type", "id"})  # of a frame, not of its command
 
 
-def frame_command(seat: str, frame: Any) -> cmd.Command:
+def frame_command(seat: str, frame: Any, config: ExerciseConfig) -> cmd.Command:
     if isinstance(frame, wire.Control):
         return cmd.CONTROLS[frame.action](by=seat)
+    if isinstance(frame, wire.Rules):  # the rules in force are the core's: translated here
+        return translate.change_rules(config, seat, frame.delivery)
     # Every frame's fields are plain JSON values (no nested models): taken as validated.
     fields = {name: value for name, value in vars(frame).items() if name not in _NOT_FIELDS}
     return _COMMANDS[frame.type](by=seat, **fields)

@@ -17,14 +17,13 @@ overriding only the fields it sets, most general first:
    (every mediator -> party link);
 5. ``delivery.links["iran->mediator"]`` and the like, for one link.
 
-:func:`resolve` turns that into one concrete :class:`Link` per link name. The core reads only
-those. ``docs/delivery-rules.md`` documents every field with an example.
+:func:`resolve` works out every rule of every link; ``schemas/translate.py`` turns that into
+the core's configuration, which is all the core reads. ``docs/delivery-rules.md`` documents
+every field with an example.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -39,7 +38,6 @@ __all__ = [
     "Delivery",
     "Distortion",
     "HoldPolicy",
-    "Link",
     "LinkRules",
     "Pouch",
     "Sitting",
@@ -206,26 +204,6 @@ class Delivery(Model):
                 raise ValueError(f"sittings end after the sitting_cycle ({self.sitting_cycle})")
         return self
 
-    def next_sitting(self, now: float) -> float | None:
-        """The earliest time at or after ``now`` inside a sitting (``now`` if no sittings)."""
-        if not self.sittings:
-            return now
-        base = 0.0
-        if self.sitting_cycle is not None:
-            base = math.floor(now / self.sitting_cycle) * self.sitting_cycle
-        for cycle in range(2):
-            start_of_cycle = base + cycle * (self.sitting_cycle or 0.0)
-            candidates = []
-            for sitting in self.sittings:
-                start, end = start_of_cycle + sitting.start, start_of_cycle + sitting.end
-                if end > now:
-                    candidates.append(max(start, now))
-            if candidates:
-                return min(candidates)
-            if self.sitting_cycle is None:
-                return None
-        return None
-
 
 def _latency(**spec: Any) -> dict[str, Any]:
     return spec
@@ -274,26 +252,6 @@ PRESETS: dict[str, dict[str, Any]] = {
 """Named presets, each a ``delivery`` section (``docs/delivery-rules.md`` has the table)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    """The concrete rules of one link, every layer applied (fields not used by the link's
-    direction keep their defaults and are never read)."""
-
-    name: str
-    travel: LatencySpec
-    reading: LatencySpec
-    drafting: LatencySpec
-    order: str
-    hold: HoldPolicy | None
-    pouch: Pouch | None
-    loss: float
-    duplicate: float
-    distort: Distortion | None
-    scope: str
-    receipts: str
-    expiry: float | None
-
-
 BASE = LinkRules(
     travel=Constant(value=300.0),
     reading=Constant(value=60.0),
@@ -316,10 +274,11 @@ def resolve(
     parties: tuple[str, str],
     delivery: Delivery,
     exercise_wide: LinkRules,
-) -> dict[str, Link]:
-    """One concrete :class:`Link` per link name, the layers applied in order."""
+) -> dict[str, dict[str, Any]]:
+    """Per link name, the value of every rule, the layers applied in order
+    (``schemas/translate.py`` makes the core's ``Link`` of it)."""
     preset = Delivery.model_validate(PRESETS[delivery.preset]) if delivery.preset else Delivery()
-    links: dict[str, Link] = {}
+    links: dict[str, dict[str, Any]] = {}
     for party in parties:
         for name, allowed, general in (
             (inbound(party), INBOUND_FIELDS, "inbound"),
@@ -333,5 +292,5 @@ def resolve(
                 delivery.links.get(name, LinkRules()),
             ):
                 _layer(fields, rules, allowed)
-            links[name] = Link(name=name, **fields)
+            links[name] = fields
     return links

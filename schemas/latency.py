@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from relay.core import config as core_config
+
 __all__ = [
     "MAX_DURATION",
     "MAX_SIGMA",
@@ -25,7 +27,7 @@ __all__ = [
     "Uniform",
 ]
 
-MAX_DURATION = 1e9
+MAX_DURATION = core_config.MAX_DURATION
 """The longest duration a scenario may give, in seconds (about 31 years), and the longest delay
 a draw can make: far beyond any exercise, and small enough that no sum of them overflows."""
 MAX_SIGMA = 10.0

@@ -1,10 +1,28 @@
-"""The sans-I/O shuttle core: no clocks, sockets, databases or global randomness.
+"""The sans-I/O shuttle core: no clocks, sockets, databases, global randomness or wire models.
 
-Drivers (the live relay, the headless simulator, replay) push commands in with ``now``, pull
-events out, and wake the core at :meth:`Exercise.next_deadline`. See ``exercise.py``.
+Drivers (the live relay, the headless simulator, replay) build an :class:`Exercise` from an
+:class:`~relay.core.config.ExerciseConfig` (``schemas.translate.exercise_config`` makes one from
+a scenario), push commands in with ``now``, pull events out, and wake the core at
+:meth:`Exercise.next_deadline`. The rooms of the package:
+
+| module | what it holds |
+|---|---|
+| ``exercise.py`` | :class:`Exercise`: inputs, the settling loop, the command handlers |
+| ``notes.py`` | a note's life: the transition table and the :class:`NoteBook` that applies it |
+| ``lifecycle.py`` | the exercise's phases and the facilitator's controls, as a table |
+| ``timers.py`` | the typed timer queue |
+| ``rules/`` | one module per delivery rule, each a pure function |
+| ``draws.py`` | injected randomness and the recorder that journals every draw |
+| ``mediator.py`` | the automatic mediator, a policy issuing the human mediator's commands |
+| ``checks.py`` | what makes a note well formed |
+| ``config.py`` | the core's configuration, frozen dataclasses |
+| ``commands.py``, ``events.py`` | what seats ask, and what happened |
+| ``visibility.py`` | who may see which event |
+| ``errors.py`` | the error tree |
 """
 
-from . import commands, events
+from . import commands, config, events
+from .draws import Draws, Rng, RngFactory
 from .errors import (
     DirectChannel,
     InvalidCommand,
@@ -17,8 +35,10 @@ from .errors import (
     UnknownNote,
     WrongState,
 )
-from .exercise import Exercise, NoteStatus, Phase
-from .latency import Draws, Rng, RngFactory, sample
+from .exercise import Exercise
+from .lifecycle import Phase
+from .notes import NoteStatus
+from .rules.latency import sample
 from .visibility import visible_to
 
 __all__ = [
@@ -39,6 +59,7 @@ __all__ = [
     "UnknownNote",
     "WrongState",
     "commands",
+    "config",
     "events",
     "sample",
     "visible_to",

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from . import events as ev
+from .config import Rules
+from .errors import LocalProtocolError
 
 __all__ = [
     "ANSWERS",
@@ -129,9 +131,11 @@ class Batch(Command):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChangeRules(Command):
-    """The facilitator replaces the delivery rules (a scenario ``delivery`` section)."""
+    """The facilitator replaces the delivery rules. ``rules.written`` is the scenario
+    ``delivery`` section they were made from (``schemas.translate.change_rules`` makes this
+    command from it, at the edge)."""
 
-    delivery: dict[str, Any]
+    rules: Rules
 
 
 CONTROLS: dict[str, type[Command]] = {"start": Start, "pause": Pause, "resume": Resume, "end": End}
@@ -156,6 +160,10 @@ _COMMAND_OF = {event: command for command, event in EVENT_OF.items()}
 
 def command_for(event: ev.Event) -> Command:
     """The command that produced an input event (see :func:`relay.core.events.is_input`)."""
+    if isinstance(event, ev.RulesChanged):
+        raise LocalProtocolError(
+            "a rules change is translated at the edge: schemas.translate.command_for"
+        )
     cls = _COMMAND_OF[type(event)]
     names = _FIELD_NAMES.get(cls)
     if names is None:

@@ -15,6 +15,7 @@ from relay.core import events as ev
 from relay.core.exercise import FACILITATOR, MEDIATOR
 from relay.rng import seeded_streams
 from schemas.scenario import Scenario
+from schemas.translate import change_rules, exercise_config
 
 PARTIES = ("iran", "usa")
 AGENDA = [
@@ -95,12 +96,17 @@ def make_core(
         parties=parties,
         delivery=delivery,
     )
-    core = Exercise(scenario, seed=seed, rng=seeded_streams(seed))
+    core = Exercise(exercise_config(scenario), seed=seed, rng=seeded_streams(seed))
     if start_at is not None:
         core.handle(cmd.Start(by=FACILITATOR), start_at)
     if drain:
         core.events()
     return core
+
+
+def rules(core: Exercise, delivery: dict[str, Any], by: str = FACILITATOR) -> cmd.ChangeRules:
+    """The command that puts ``delivery`` in force, translated as the adapters translate it."""
+    return change_rules(core.config, by, delivery)
 
 
 def drain_types(core: Exercise) -> list[str]:

@@ -13,14 +13,16 @@ import pytest
 from relay.core import Exercise, InvalidCommand, InvalidNote, NotPermitted, WrongState
 from relay.core import commands as cmd
 from relay.core import events as ev
+from relay.core.config import ExerciseConfig
 from relay.core.exercise import FACILITATOR, MEDIATOR
 from relay.journal import to_entry
 from relay.replay import RecordedDraws, first_mismatch, rebuild, rerun, verify
 from relay.sim import Intent, simulate
 from schemas.delivery import PRESETS, Delivery
-from schemas.scenario import ScenarioError
+from schemas.scenario import ScenarioError, parse_scenario
+from schemas.translate import change_rules, command_for, exercise_config
 
-from .helpers import make_core, make_scenario, of_type, relay, submit, travel
+from .helpers import make_core, make_scenario, of_type, relay, rules, submit, travel
 
 ZERO = {"dist": "constant", "value": 0}
 
@@ -425,15 +427,15 @@ class RuleChanger:
 
     seat = role = "facilitator"
 
-    def __init__(self, count: int, gap: float, seed: int) -> None:
+    def __init__(self, count: int, gap: float, seed: int, config: ExerciseConfig) -> None:
         self.rng = random.Random(seed)
-        self.count, self.gap = count, gap
+        self.count, self.gap, self.config = count, gap, config
 
     def on_start(self, now: float) -> Sequence[Intent]:
         return [
             Intent(
                 self.rng.uniform(0, self.count * self.gap),
-                cmd.ChangeRules(by=FACILITATOR, delivery=self.rng.choice(RULE_SETS)),
+                change_rules(self.config, FACILITATOR, self.rng.choice(RULE_SETS)),
             )
             for _ in range(self.count)
         ]
@@ -447,7 +449,7 @@ def test_changing_rules_a_hundred_times_loses_and_duplicates_nothing() -> None:
     bots = [
         StreamBot("iran", 1_000, 11.0),
         StreamBot("usa", 1_000, 13.0),
-        RuleChanger(100, 110.0, 4),
+        RuleChanger(100, 110.0, 4, exercise_config(scenario)),
     ]
     result = simulate(scenario, 4, bots)
     events = result.events
@@ -465,13 +467,13 @@ def test_changing_rules_a_hundred_times_loses_and_duplicates_nothing() -> None:
 def test_only_the_facilitator_changes_rules_and_bad_rules_are_refused_whole() -> None:
     core = make_core()
     with pytest.raises(NotPermitted):
-        core.handle(cmd.ChangeRules(by="iran", delivery={"preset": "direct"}), 1.0)
+        core.handle(rules(core, {"preset": "direct"}, by="iran"), 1.0)
     with pytest.raises(InvalidCommand, match="links"):
-        core.handle(cmd.ChangeRules(by=FACILITATOR, delivery={"links": {"iran->usa": {}}}), 1.0)
+        rules(core, {"links": {"iran->usa": {}}})
     with pytest.raises(InvalidCommand, match="preset"):
-        core.handle(cmd.ChangeRules(by=FACILITATOR, delivery={"preset": "pigeon"}), 1.0)
+        rules(core, {"preset": "pigeon"})
     assert core.events() == []
-    core.handle(cmd.ChangeRules(by=FACILITATOR, delivery={"preset": "direct"}), 1.0)
+    core.handle(rules(core, {"preset": "direct"}), 1.0)
     (changed,) = of_type(core.events(), ev.RulesChanged)
     assert changed.delivery == {"preset": "direct"}
     assert core.links["mediator->usa"].travel.value == 0  # type: ignore[union-attr]
@@ -497,7 +499,7 @@ def test_layers_apply_from_preset_to_link() -> None:
             "links": {"mediator->iran": {"loss": 0.2, "scope": "return"}},
         }
     )
-    core = Exercise(scenario, seed=1, rng=RecordedDraws(1, []))
+    core = Exercise(exercise_config(scenario), seed=1, rng=RecordedDraws(1, []))
     iran, usa = core.links["mediator->iran"], core.links["mediator->usa"]
     assert (iran.loss, usa.loss, iran.scope, usa.scope) == (0.2, 0.1, "return", "relay")
     assert core.links["iran->mediator"].receipts == "delivered"  # from the preset
@@ -534,7 +536,7 @@ def every_rule_journal(seed: int) -> list[ev.Event]:
 
     scenario = load_scenario(sample_scenario_path()).under(delivery=EVERY_RULE)
     scenario = scenario.model_copy(update={"deadline": 24 * 3600.0})
-    changer = RuleChanger(3, 3_600.0, seed)
+    changer = RuleChanger(3, 3_600.0, seed, exercise_config(scenario))
     bots = [*default_bots(scenario, seeded_streams(seed)), changer]
     return simulate(scenario, seed, bots).events
 
@@ -548,11 +550,11 @@ def test_faithful_replay_of_every_rule_verifies_and_draws_nothing(seed: int) -> 
     assert verify(entries) is None
     # replay takes every draw from the journal: fed another seed, it still reproduces it
     recorded = RecordedDraws(seed + 1_000, events)
-    core = Exercise(rebuild(entries)[0].scenario, seed=seed, rng=recorded)
+    core = Exercise(rebuild(entries)[0].config, seed=seed, rng=recorded)
     produced = core.events()
     for event in events[1:]:
         if ev.is_input(event):
-            core.handle(cmd.command_for(event), event.at)
+            core.handle(command_for(event, core.config), event.at)
             produced.extend(core.events())
     core.advance(events[-1].at)
     produced.extend(core.events())
@@ -563,7 +565,7 @@ def test_faithful_replay_of_every_rule_verifies_and_draws_nothing(seed: int) -> 
 def test_a_counterfactual_rerun_feeds_the_same_party_inputs_under_new_rules() -> None:
     events = every_rule_journal(1)
     entries = [to_entry(e) for e in events]
-    scenario = rebuild(entries)[0].scenario.under(preset="direct")
+    scenario = parse_scenario(entries[0].data["scenario"]).under(preset="direct")
     result = rerun(entries, scenario)
     original = [(e.by, e.client_id) for e in of_type(events, ev.NoteSubmitted)]
     again = [(e.by, e.client_id) for e in of_type(result.events, ev.NoteSubmitted)]

@@ -14,7 +14,7 @@ from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core.exercise import FACILITATOR, MEDIATOR
 
-from .helpers import make_core, of_type, submit, travel
+from .helpers import make_core, of_type, rules, submit, travel
 
 
 def test_an_offer_that_lapsed_in_its_room_is_never_collected() -> None:
@@ -70,7 +70,7 @@ def test_every_timer_shifts_by_exactly_the_length_of_a_pause(pause: float) -> No
 
 def test_a_rules_change_takes_effect_for_what_comes_next() -> None:
     core = make_core(mediator="human", reading=10.0, travel=60.0)
-    core.handle(cmd.ChangeRules(by=FACILITATOR, delivery={"preset": "direct"}), 5.0)
+    core.handle(rules(core, {"preset": "direct"}), 5.0)
     core.events()
     # direct: no reading, no travel; the mediator stands in iran's room
     note = submit(core, "iran", 6.0)

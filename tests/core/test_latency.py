@@ -13,6 +13,7 @@ from relay.core import sample
 from relay.rng import SeededStreams, seeded_streams
 from schemas.latency import MAX_DURATION, MAX_SIGMA
 from schemas.scenario import LatencySpec
+from schemas.translate import latency
 
 from .helpers import PARTIES, make_core, of_type, other, submit, travel
 
@@ -25,7 +26,7 @@ def draw(spec, streams: SeededStreams, stream: str = "travel") -> float:
 
 
 def spec(**data):
-    return _SPEC.validate_python(data)
+    return latency(_SPEC.validate_python(data))
 
 
 def shuttle_trips(core, trips: int) -> list[ev.MediatorDeparted]:

@@ -11,12 +11,17 @@ import pytest
 from pydantic import TypeAdapter
 from scipy import stats
 
-from relay.core.latency import sample
+from relay.core import sample
 from relay.rng import seeded_streams
 from schemas.scenario import LatencySpec
+from schemas.translate import latency
 
 N = 100_000
-spec_of = TypeAdapter(LatencySpec).validate_python
+_parse = TypeAdapter(LatencySpec).validate_python
+
+
+def spec_of(spec: dict):
+    return latency(_parse(spec))
 
 
 def draws(spec: dict, stream: str = "travel:mediator->usa") -> np.ndarray:

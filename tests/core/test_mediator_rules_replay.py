@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from relay.core import commands as cmd
 from relay.core import events as ev
-from relay.core.exercise import FACILITATOR, MEDIATOR
+from relay.core.exercise import MEDIATOR
 from relay.journal import to_entry
 from relay.replay import verify
 
-from .helpers import make_core, of_type, submit
+from .helpers import make_core, of_type, rules, submit
 
 
 def test_batches_conditional_holds_and_rule_changes_verify() -> None:
@@ -26,7 +26,7 @@ def test_batches_conditional_holds_and_rule_changes_verify() -> None:
     core.handle(cmd.Hold(by=MEDIATOR, note=later, condition=f"delivered:{offer}"), 3.0)
     core.handle(cmd.Batch(by=MEDIATOR), 20.0)  # relays offer and aside, leaves for usa
     core.advance(200.0)
-    core.handle(cmd.ChangeRules(by=FACILITATOR, delivery={"preset": "phone-line"}), 201.0)
+    core.handle(rules(core, {"preset": "phone-line"}), 201.0)
     core.handle(cmd.Relay(by=MEDIATOR, note=later, text="A softer line"), 202.0)
     core.handle(cmd.Travel(by=MEDIATOR, destination="iran"), 203.0)
     core.advance(10_000.0)

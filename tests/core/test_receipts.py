@@ -9,6 +9,7 @@ from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.rng import seeded_streams
 from schemas.scenario import Scenario
+from schemas.translate import exercise_config
 
 from .helpers import make_scenario, submit
 
@@ -17,7 +18,7 @@ def core_with(receipts: str | None) -> Exercise:
     data = make_scenario(start_room="iran", travel=60.0, reading=10.0).model_dump(mode="json")
     if receipts is not None:
         data["rules"] = {"receipts": receipts}
-    core = Exercise(Scenario.model_validate(data), seed=1, rng=seeded_streams(1))
+    core = Exercise(exercise_config(Scenario.model_validate(data)), seed=1, rng=seeded_streams(1))
     core.handle(cmd.Start(by="facilitator"), 0.0)
     core.events()
     return core

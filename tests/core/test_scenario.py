@@ -7,19 +7,17 @@ import copy
 import pytest
 import yaml
 
-from relay.core import Exercise
+from relay.core import Exercise, config
 from relay.rng import seeded_streams
 from schemas.scenario import (
     Constant,
-    LogNormal,
-    Normal,
     Scenario,
     ScenarioError,
-    Uniform,
     load_scenario,
     parse_scenario,
     sample_scenario_path,
 )
+from schemas.translate import exercise_config
 
 BASE = {
     "id": "t",
@@ -217,12 +215,12 @@ def test_the_shipped_sample_loads():
     assert scenario.mediator.mode == "auto"
     assert scenario.mediator.start_room == "iran"
     assert scenario.delivery.preset == "muscat-indirect"
-    core = Exercise(scenario, seed=1, rng=seeded_streams(1))
+    core = Exercise(exercise_config(scenario), seed=1, rng=seeded_streams(1))
     to_usa, from_iran = core.links["mediator->usa"], core.links["iran->mediator"]
-    assert to_usa.travel == Uniform(low=240.0, high=540.0)
-    assert isinstance(from_iran.reading, LogNormal)
+    assert to_usa.travel == config.Uniform(low=240.0, high=540.0)
+    assert isinstance(from_iran.reading, config.LogNormal)
     assert from_iran.reading.max == 900.0
-    assert isinstance(to_usa.drafting, Normal)
+    assert isinstance(to_usa.drafting, config.Normal)
     assert to_usa.scope == "flag"  # the scenario's own rules, over the preset
     assert scenario.party("iran").refuses == ["missiles", "regional_groups"]
 

@@ -12,6 +12,7 @@ from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.rng import seeded_streams
 from schemas.scenario import Scenario
+from schemas.translate import exercise_config
 
 from .helpers import make_scenario, of_type, relay, submit, travel
 
@@ -21,7 +22,7 @@ def scoped_core(scope: str, mediator: str) -> Exercise:
     data = data.model_dump(mode="json")
     data["parties"][0]["refuses"] = ["missiles"]  # iran
     data["rules"] = {"scope": scope}
-    core = Exercise(Scenario.model_validate(data), seed=1, rng=seeded_streams(1))
+    core = Exercise(exercise_config(Scenario.model_validate(data)), seed=1, rng=seeded_streams(1))
     core.handle(cmd.Start(by="facilitator"), 0.0)
     core.events()
     return core

@@ -26,8 +26,8 @@ class PlainSettling(Exercise):
         while self.phase is Phase.RUNNING:
             before = self._seq
             self._tend()
-            if self.auto_mediator and self.phase is Phase.RUNNING:
-                self._auto_mediate()
+            if self._policy is not None and self.phase is Phase.RUNNING:
+                self._mediate(self._policy)
             if self._seq == before:
                 return
 

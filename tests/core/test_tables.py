@@ -6,7 +6,8 @@ from dataclasses import dataclass, fields
 
 from relay.core import commands as cmd
 from relay.core import events as ev
-from relay.core.exercise import _CONTROL_EVENTS, _HANDLERS
+from relay.core.exercise import _HANDLERS
+from relay.core.lifecycle import CONTROL_EVENTS
 
 
 def test_every_command_has_a_handler() -> None:
@@ -14,7 +15,7 @@ def test_every_command_has_a_handler() -> None:
 
 
 def test_lifecycle_commands_journal_the_event_the_vocabulary_names() -> None:
-    for command, event in _CONTROL_EVENTS.items():
+    for command, event in CONTROL_EVENTS.items():
         assert cmd.EVENT_OF[command] is event
 
 
@@ -26,7 +27,7 @@ def test_events_take_seq_and_at_first_then_their_payload_in_data_order() -> None
 
 
 def test_a_subclass_of_an_event_puts_its_own_fields_in_data_too() -> None:
-    @dataclass(slots=True)
+    @dataclass(frozen=True, slots=True)
     class Annotated(ev.MediatorArrived):
         note: str = ""
 

@@ -17,6 +17,7 @@ from relay.replay import verify
 from relay.store import Entry, MemoryStore
 from relay.store.base import StoreError
 from schemas.scenario import parse_scenario
+from schemas.translate import exercise_config
 from tests.conftest import quick_scenario
 
 
@@ -108,7 +109,7 @@ def test_a_journal_without_later_scenario_fields_still_verifies() -> None:
     data = quick_scenario()
     del data["rules"]
     scenario = parse_scenario(data)
-    core = Exercise(scenario, seed=3, rng=seeded_streams(3))
+    core = Exercise(exercise_config(scenario), seed=3, rng=seeded_streams(3))
     core.handle(cmd.Start(by="facilitator"), 0.0)
     core.handle(cmd.Submit(by="iran", client_id="a", kind="statement", text="x"), 1.0)
     core.advance(100.0)
@@ -122,7 +123,9 @@ def test_an_input_moved_back_in_time_is_a_mismatch_not_a_crash() -> None:
     from relay.core import Exercise
     from relay.rng import seeded_streams
 
-    core = Exercise(parse_scenario(quick_scenario()), seed=3, rng=seeded_streams(3))
+    core = Exercise(
+        exercise_config(parse_scenario(quick_scenario())), seed=3, rng=seeded_streams(3)
+    )
     core.handle(cmd.Start(by="facilitator"), 0.0)
     core.handle(cmd.Submit(by="iran", client_id="a", kind="statement", text="x"), 5.0)
     core.handle(cmd.Submit(by="iran", client_id="b", kind="statement", text="y"), 9.0)

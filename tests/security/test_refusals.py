@@ -20,7 +20,8 @@ from relay.rng import seeded_streams
 from relay.settings import Settings
 from relay.sim import simulate
 from relay.ws import FrameRefused, frame_command, parse_frame
-from schemas.scenario import parse_scenario
+from schemas.scenario import load_scenario, parse_scenario, sample_scenario_path
+from schemas.translate import exercise_config
 from tests.conftest import quick_scenario
 from tests.live.servers import serving
 
@@ -268,7 +269,8 @@ def test_a_frame_becomes_the_command_it_names() -> None:
     )
     frame, frame_id = parse_frame(raw)
     assert frame_id == "s"
-    assert frame_command("iran", frame) == cmd.Submit(
+    config = exercise_config(load_scenario(sample_scenario_path()))
+    assert frame_command("iran", frame, config) == cmd.Submit(
         by="iran",
         client_id="c",
         kind="proposal",

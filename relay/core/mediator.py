@@ -1,0 +1,118 @@
+"""The automatic mediator: a policy that plays the mediator's seat with the human's commands.
+
+A policy looks at the exercise and yields the commands a human mediator would send (``Relay``,
+``Hold``, ``Return``, ``Travel``), each by :data:`~relay.core.events.AUTO`. The core applies
+each one through the same handler, and the same checks, as a human's before the policy goes on,
+so the policy sees what its last command did. A policy may also yield :class:`Wake`: "look
+again at this time", for a departure it must wait for. A second policy is one more class with
+an ``act`` method.
+
+:class:`Courier`, the policy of ``mediator.mode: auto``: carry everything read, verbatim, unless
+the link's hold policy keeps it back or its recipient refuses its tags under ``scope: return``;
+and shuttle whenever something waits in the other room or is to be carried there, once nothing
+is being read or drafted (with a scheduled pouch, on the pouch's schedule), inside the sitting
+hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from . import commands as cmd
+from .events import AUTO
+from .notes import NoteStatus
+from .rules import holds, pouch, scope
+
+if TYPE_CHECKING:
+    from .exercise import Exercise
+
+__all__ = ["Courier", "MediatorPolicy", "Wake"]
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """Call the policy again at ``at`` (exercise time)."""
+
+    at: float
+
+
+class MediatorPolicy(Protocol):
+    def act(self, exercise: Exercise) -> Iterator[cmd.Command | Wake]: ...
+
+
+class Courier:
+    """Carry everything read, and shuttle whenever something waits (see the module doc)."""
+
+    __slots__ = ("_checked",)
+
+    def __init__(self) -> None:
+        self._checked: set[int] = set()  # notes the hold policy has looked at
+
+    def act(self, exercise: Exercise) -> Iterator[cmd.Command | Wake]:
+        here = exercise.location
+        if not isinstance(here, str):
+            return
+        now, book = exercise.now, exercise.book
+        busy = book.any(NoteStatus.DRAFTING)
+        for note in list(book.where(NoteStatus.WITH_MEDIATOR).values()):
+            if note.kind == "mediator_only":
+                continue
+            if note.ready_at > now:
+                busy = True
+                continue
+            if note.id not in self._checked:
+                self._checked.add(note.id)
+                hold = self._hold(exercise, note.id)
+                if hold is not None:
+                    yield cmd.Hold(
+                        by=AUTO, note=note.id, until=hold.until, condition=hold.condition_text
+                    )
+                    continue
+            recipient = exercise.other(note.sender)
+            blocked = scope.blocking(
+                exercise.link_to(recipient), exercise.refuses(recipient), note.tags
+            )
+            if blocked:
+                comment = scope.return_comment(recipient, blocked)
+                yield cmd.Return(by=AUTO, note=note.id, comment=comment)
+            else:
+                yield cmd.Relay(by=AUTO, note=note.id)
+        yield from self._shuttle(exercise, here, busy)
+
+    @staticmethod
+    def _hold(exercise: Exercise, note_id: int) -> holds.Hold | None:
+        note = exercise.book.notes[note_id]
+        link = exercise.link_from(note.sender)
+        if link.hold is None:
+            return None
+        previous = exercise.last_offer(note.sender)
+        if previous is not None and exercise.condition_holds(("answered", previous)):
+            previous = None
+        return holds.policy_hold(link, note.is_offer, previous, exercise.now, exercise.draws)
+
+    @staticmethod
+    def _shuttle(exercise: Exercise, here: str, busy: bool) -> Iterator[cmd.Command | Wake]:
+        """Leave for the other room if anything calls for it, now or at the next slot."""
+        book, other = exercise.book, exercise.other(here)
+        if not (
+            book.any(NoteStatus.OUTBOUND, other)
+            or book.any(NoteStatus.LEFT_BEHIND, other)
+            or book.any(NoteStatus.WAITING, other)
+            # a note for this room that missed the pouch goes out and comes back with the next
+            or book.any(NoteStatus.LEFT_BEHIND, here)
+            or (book.any(NoteStatus.OUTBOUND, here) and not exercise.delivers_now(here))
+        ):
+            return
+        link = exercise.link_to(other)
+        scheduled = link.pouch is not None and link.pouch.every is not None
+        if busy and not scheduled:
+            return  # without a schedule, the mediator finishes reading and writing first
+        leave_at = pouch.departure_time(link, exercise.rules.sittings, exercise.now)
+        if leave_at is None:
+            return  # no sitting left: the mediator stays put
+        if leave_at <= exercise.now:
+            yield cmd.Travel(by=AUTO, destination=other)
+        else:
+            yield Wake(leave_at)

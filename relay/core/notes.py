@@ -1,0 +1,199 @@
+"""A note's whole life, as one transition table applied by one function.
+
+Every note the core holds is in exactly one :class:`NoteStatus`. It changes status only through
+:meth:`NoteBook.move`, which looks the move up in :data:`NOTE_MOVES` and refuses any move not
+in it, naming the note, its status and the move. The indexes the core reads (what waits in a
+room, what the mediator holds, what is carried to a room) are kept by that one function, so
+they can never disagree with the notes' statuses::
+
+    (new) --submit--> waiting --hand_over--> with_mediator
+    with_mediator --relay--> drafting --drafted--> outbound
+    with_mediator --return|decline--> outbound
+    with_mediator --hold--> held --release--> with_mediator
+    held --return|decline--> outbound
+    outbound --deliver--> delivered          outbound --lose--> lost (a miscalculation)
+    outbound --miss_pouch--> left_behind     left_behind --deliver|lose--> delivered|lost
+    any status before delivered --expire--> expired (an offer that lapsed)
+
+Invariants:
+
+* a note is in the index of its status (and place) and in no other;
+* a settled note (delivered, lost, expired) never moves again;
+* within an index, notes keep the order in which they entered it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from typing import Any
+
+from .errors import LocalProtocolError
+
+__all__ = ["NOTE_MOVES", "Move", "Note", "NoteBook", "NoteStatus"]
+
+
+class NoteStatus(StrEnum):
+    WAITING = "waiting"  # on the table in its sender's room, for the mediator to collect
+    WITH_MEDIATOR = "with_mediator"  # handed over; readable once ready_at has passed
+    HELD = "held"
+    DRAFTING = "drafting"  # relayed as a paraphrase (or behind one); travels once written up
+    OUTBOUND = "outbound"  # decided, to be delivered in its destination room
+    LEFT_BEHIND = "left_behind"  # outbound, but the pouch was full: waits for the next trip
+    DELIVERED = "delivered"
+    LOST = "lost"  # miscalculation: fell out of the pouch
+    EXPIRED = "expired"  # an offer that lapsed before it was delivered
+
+    @property
+    def settled(self) -> bool:
+        """No longer in flight."""
+        return self in _SETTLED
+
+
+_SETTLED = frozenset({NoteStatus.DELIVERED, NoteStatus.LOST, NoteStatus.EXPIRED})
+
+
+class Move(Enum):
+    HAND_OVER = "hand over"
+    RELAY = "relay"
+    DRAFTED = "finish drafting"
+    HOLD = "hold"
+    RELEASE = "release"
+    RETURN = "return"
+    DECLINE = "decline"
+    DELIVER = "deliver"
+    LOSE = "lose"
+    MISS_POUCH = "leave for the next pouch"
+    EXPIRE = "expire"
+
+
+_S = NoteStatus
+NOTE_MOVES: dict[tuple[NoteStatus, Move], NoteStatus] = {
+    (_S.WAITING, Move.HAND_OVER): _S.WITH_MEDIATOR,
+    (_S.WITH_MEDIATOR, Move.RELAY): _S.DRAFTING,
+    (_S.DRAFTING, Move.DRAFTED): _S.OUTBOUND,
+    (_S.WITH_MEDIATOR, Move.HOLD): _S.HELD,
+    (_S.HELD, Move.RELEASE): _S.WITH_MEDIATOR,
+    (_S.WITH_MEDIATOR, Move.RETURN): _S.OUTBOUND,
+    (_S.HELD, Move.RETURN): _S.OUTBOUND,
+    (_S.WITH_MEDIATOR, Move.DECLINE): _S.OUTBOUND,
+    (_S.HELD, Move.DECLINE): _S.OUTBOUND,
+    (_S.OUTBOUND, Move.DELIVER): _S.DELIVERED,
+    (_S.LEFT_BEHIND, Move.DELIVER): _S.DELIVERED,
+    (_S.OUTBOUND, Move.LOSE): _S.LOST,
+    (_S.LEFT_BEHIND, Move.LOSE): _S.LOST,
+    (_S.OUTBOUND, Move.MISS_POUCH): _S.LEFT_BEHIND,
+    **{(status, Move.EXPIRE): _S.EXPIRED for status in _S if status not in _SETTLED},
+}
+"""Every move a note can make: (status, move) -> the status it moves to."""
+
+
+@dataclass(slots=True)
+class Note:
+    """The core's private record of one note. Its ``status`` is written by
+    :meth:`NoteBook.move` alone."""
+
+    id: int
+    sender: str
+    kind: str
+    text: str
+    tags: list[str]
+    terms: dict[str, float]
+    in_reply_to: int | None
+    answer: str | None
+    status: NoteStatus = NoteStatus.WAITING
+    ready_at: float = math.inf
+    held_until: float | None = None
+    destination: str | None = None
+    outcome: str | None = None  # relayed | returned | declined
+    comment: str | None = None
+    carried: dict[str, Any] = field(default_factory=dict)  # text/tags/terms/flags as delivered
+    drafted_at: float = math.inf
+    condition: tuple[str, int] | None = None  # of a hold: ("delivered"|"answered", note)
+    expires_at: float | None = None
+    lapsed: bool = False  # an offer past its expiry: it can no longer be accepted
+    policy_checked: bool = False  # the automatic mediator's hold policy has looked at it
+
+    @property
+    def is_offer(self) -> bool:
+        return self.kind == "proposal" or self.answer == "counter"
+
+    def as_written(
+        self,
+    ) -> tuple[str, str, list[str], dict[str, float], int | None, str | None]:
+        """The note as its sender wrote it, in the order events list it (``kind``, ``text``,
+        ``tags``, ``terms``, ``in_reply_to``, ``answer``), with its own copies of the lists."""
+        return (
+            self.kind,
+            self.text,
+            list(self.tags),
+            dict(self.terms),
+            self.in_reply_to,
+            self.answer,
+        )
+
+
+Place = str | bool | None
+"""Where a note of a status is, for the statuses indexed by place: the room a waiting note lies
+in, the room an outbound note is carried to, whether a held note waits on a condition."""
+
+
+def _place(note: Note, status: NoteStatus) -> Place:
+    if status is _S.WAITING:
+        return note.sender
+    if status is _S.OUTBOUND or status is _S.LEFT_BEHIND:
+        return note.destination
+    if status is _S.HELD:
+        return note.condition is not None
+    return None
+
+
+class NoteBook:
+    """Every note of an exercise, and an index per (status, place), kept by :meth:`move`."""
+
+    __slots__ = ("_index", "notes")
+
+    def __init__(self) -> None:
+        self.notes: dict[int, Note] = {}
+        self._index: dict[tuple[NoteStatus, Place], dict[int, Note]] = {}
+
+    def add(self, note: Note) -> None:
+        """A new note, written and put down in its sender's room."""
+        self.notes[note.id] = note
+        self._bucket(_S.WAITING, note.sender)[note.id] = note
+
+    def move(self, note: Note, move: Move) -> None:
+        """Make ``move``; a note's place (destination, condition) is set before the call."""
+        before = note.status
+        after = NOTE_MOVES.get((before, move))
+        if after is None:
+            raise LocalProtocolError(f"cannot {move.value} note {note.id}: it is {before}")
+        old = self._index.get((before, _place(note, before)))
+        if old is not None:
+            old.pop(note.id, None)
+        note.status = after
+        self._bucket(after, _place(note, after))[note.id] = note
+
+    def allows(self, note: Note, move: Move) -> bool:
+        return (note.status, move) in NOTE_MOVES
+
+    def where(self, status: NoteStatus, place: Place = None) -> dict[int, Note]:
+        """The notes of ``status`` (at ``place``), in the order they entered it. Read only."""
+        return self._index.get((status, place)) or _EMPTY
+
+    def any(self, status: NoteStatus, place: Place = None) -> bool:
+        return bool(self._index.get((status, place)))
+
+    def in_flight(self) -> list[Note]:
+        """Notes not yet delivered, lost or lapsed, oldest first."""
+        return [note for note in self.notes.values() if not note.status.settled]
+
+    def _bucket(self, status: NoteStatus, place: Place) -> dict[int, Note]:
+        bucket = self._index.get((status, place))
+        if bucket is None:
+            bucket = self._index[(status, place)] = {}
+        return bucket
+
+
+_EMPTY: dict[int, Note] = {}
