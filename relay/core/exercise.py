@@ -97,7 +97,7 @@ class Exercise:
         self.auto_mediator = config.auto_mediator
         self._policy = (policy or Courier()) if config.auto_mediator else None
         self.outcome: ev.ExerciseEnded | None = None
-        self.book = NoteBook()
+        self.book = NoteBook(self.parties)
         self.notes: dict[int, Note] = self.book.notes
         self.draws = Recorder(rng)
         self._use_rules(config.rules)
@@ -113,7 +113,7 @@ class Exercise:
         self._paused_at = 0.0
         self._seq = 0
         self._out: list[ev.Event] = []
-        self._emit(ev.ExerciseCreated, scenario=config.written, seed=seed)
+        self._emit(ev.ExerciseCreated.Draft(scenario=config.written, seed=seed))
 
     # ------------------------------------------------------------------ inputs
 
@@ -251,7 +251,7 @@ class Exercise:
         self.location = self.location.destination
         self._arrived_at = self.now
         self._unpacked = 0
-        self._emit(ev.MediatorArrived, room=self.location)
+        self._emit(ev.MediatorArrived.Draft(room=self.location))
 
     def _deadline(self, _ref: int) -> None:
         self._finish(ev.CLOCK, "deadline")
@@ -315,7 +315,7 @@ class Exercise:
         elif isinstance(command, cmd.Resume):
             self._shift_timers(self.now - self._paused_at)
         self.phase = target
-        self._emit(CONTROL_EVENTS[type(command)], by=command.by)
+        self._emit(CONTROL_EVENTS[type(command)].Draft(by=command.by))
         if isinstance(command, cmd.Start) and self.config.deadline is not None:
             self._timers.set(self.now + self.config.deadline, TimerKind.DEADLINE)
 
@@ -326,7 +326,7 @@ class Exercise:
         if self.phase is Phase.ENDED:
             raise WrongState("cannot change the rules: the exercise has ended")
         self._use_rules(command.rules)
-        self._emit(ev.RulesChanged, by=command.by, delivery=dict(command.rules.written))
+        self._emit(ev.RulesChanged.Draft(by=command.by, delivery=dict(command.rules.written)))
 
     def _use_rules(self, rules: Rules) -> None:
         self.rules = rules
@@ -336,11 +336,12 @@ class Exercise:
     def _finish(self, by: str, reason: str, note: Note | None = None) -> None:
         self.phase = Phase.ENDED
         self.outcome = self._emit(
-            ev.ExerciseEnded,
-            by=by,
-            reason=reason,
-            note=note.id if note else None,
-            terms=dict(note.carried["terms"]) if note is not None else None,
+            ev.ExerciseEnded.Draft(
+                by=by,
+                reason=reason,
+                note=note.id if note else None,
+                terms=dict(note.carried["terms"]) if note is not None else None,
+            )
         )
 
     # ------------------------------------------------------------------ parties
@@ -369,12 +370,13 @@ class Exercise:
         self._client_ids[(sender, command.client_id)] = note_id
         self._known[sender].add(note_id)
         self._emit(
-            ev.NoteSubmitted,
-            by=sender,
-            note=note_id,
-            client_id=command.client_id,
-            **_written(note),
-            to=command.to,
+            ev.NoteSubmitted.Draft(
+                by=sender,
+                note=note_id,
+                client_id=command.client_id,
+                **_written(note),
+                to=command.to,
+            )
         )
         lapses = expiry.expires_at(self._from[sender], note.is_offer, self.now)
         if lapses is not None:
@@ -417,9 +419,13 @@ class Exercise:
         tags = note.tags if command.tags is None else list(command.tags)
         terms = note.terms if command.terms is None else dict(command.terms)
         text = note.text if command.text is None else command.text
-        self._checks.text(text)
-        self._checks.terms(terms)
-        self._checks.tags(tags)
+        # what the mediator rewrote is checked as a new note's would be (the rest was)
+        if command.text is not None:
+            self._checks.text(text)
+        if command.terms is not None:
+            self._checks.terms(terms)
+        if command.tags is not None:
+            self._checks.tags(tags)
         recipient = self.other(note.sender)
         blocked = scope.blocking(self._to[recipient], self._refuses[recipient], tags)
         if blocked:
@@ -456,18 +462,19 @@ class Exercise:
         note.destination, note.outcome = recipient, "relayed"
         self.book.move(note, Move.RELAY)
         self._emit(
-            ev.NoteRelayed,
-            by=by,
-            note=note.id,
-            recipient=recipient,
-            text=text,
-            tags=list(tags),
-            terms=dict(terms),
-            paraphrased=paraphrased,
-            flags=list(flags),
-            drafting_s=drafting_s,
-            ready_at=ready_at,
-            distortions=distortions,
+            ev.NoteRelayed.Draft(
+                by=by,
+                note=note.id,
+                recipient=recipient,
+                text=text,
+                tags=list(tags),
+                terms=dict(terms),
+                paraphrased=paraphrased,
+                flags=list(flags),
+                drafting_s=drafting_s,
+                ready_at=ready_at,
+                distortions=distortions,
+            )
         )
         if ready_at > self.now:
             self._timers.set(ready_at, TimerKind.DRAFTED, note.id)
@@ -484,11 +491,12 @@ class Exercise:
         note.held_until, note.condition = command.until, condition
         self.book.move(note, Move.HOLD)
         self._emit(
-            ev.NoteHeld,
-            by=command.by,
-            note=note.id,
-            until=command.until,
-            condition=None if condition is None else f"{condition[0]}:{condition[1]}",
+            ev.NoteHeld.Draft(
+                by=command.by,
+                note=note.id,
+                until=command.until,
+                condition=None if condition is None else f"{condition[0]}:{condition[1]}",
+            )
         )
         if command.until is not None:
             self._timers.set(command.until, TimerKind.UNHOLD, note.id)
@@ -499,7 +507,7 @@ class Exercise:
 
     def _unhold(self, note: Note, by: str) -> None:
         self.book.move(note, Move.RELEASE)
-        self._emit(ev.NoteReleased, by=by, note=note.id)
+        self._emit(ev.NoteReleased.Draft(by=by, note=note.id))
 
     def _send_back(self, command: cmd.Return | cmd.Decline) -> None:
         returned = isinstance(command, cmd.Return)
@@ -519,9 +527,9 @@ class Exercise:
         note.outcome = "returned" if returned else "declined"
         self.book.move(note, move)
         if returned:
-            self._emit(ev.NoteReturned, by=command.by, note=note.id, comment=words)
+            self._emit(ev.NoteReturned.Draft(by=command.by, note=note.id, comment=words))
         else:
-            self._emit(ev.NoteDeclined, by=command.by, note=note.id, reason=words)
+            self._emit(ev.NoteDeclined.Draft(by=command.by, note=note.id, reason=words))
 
     def _travel(self, command: cmd.Travel) -> None:
         self._require_mediator(command.by, "travel")
@@ -546,7 +554,7 @@ class Exercise:
             raise WrongState(f"cannot batch: already on the way to {self.location.destination}")
         chosen = command.notes or [
             n.id
-            for n in self.book.where(_S.WITH_MEDIATOR).values()
+            for n in self.book.with_mediator.values()
             if n.kind != "mediator_only" and n.ready_at <= self.now
         ]
         if not chosen:
@@ -580,12 +588,13 @@ class Exercise:
         travel_s = self.draws.delay("travel", link.name, link.travel)
         arrives = self.now + travel_s
         self._emit(
-            ev.MediatorDeparted,
-            by=by,
-            origin=self.location,
-            destination=destination,
-            travel_s=travel_s,
-            arrives_at=arrives,
+            ev.MediatorDeparted.Draft(
+                by=by,
+                origin=self.location,
+                destination=destination,
+                travel_s=travel_s,
+                arrives_at=arrives,
+            )
         )
         self.location = Travelling(self.location, destination, arrives)
         self._timers.set(arrives, TimerKind.ARRIVE)
@@ -610,11 +619,11 @@ class Exercise:
             if self._policy is not None and self.phase is _RUNNING:
                 decided = self._seq
                 self._mediate(self._policy)
-                if self._seq == decided and not book.any(_S.HELD, True):
+                if self._seq == decided and not book.held_on_condition:
                     return
             if self._seq == before:
                 return
-            if not book.any(_S.HELD, True) and not isinstance(self.location, str):
+            if not book.held_on_condition and not isinstance(self.location, str):
                 return  # on the road: nothing follows until the arrival
 
     def _tend(self) -> None:
@@ -622,18 +631,15 @@ class Exercise:
         condition now holds, then, if the mediator is in a room, take what waits there and
         hand out what is for it."""
         book = self.book
-        conditional = book.where(_S.HELD, True)
-        if conditional:
-            for note in list(conditional.values()):
+        if book.held_on_condition:
+            for note in list(book.held_on_condition.values()):
                 if note.condition is not None and self.condition_holds(note.condition):
                     self._unhold(note, ev.CORE)
         room = self.location
         if isinstance(room, str):
-            if book.any(_S.WAITING, room):
+            if book.waiting[room]:
                 self._hand_over(room)
-            if (book.any(_S.OUTBOUND, room) or book.any(_S.LEFT_BEHIND, room)) and (
-                self.delivers_now(room)
-            ):
+            if (book.outbound[room] or book.left_behind[room]) and self.delivers_now(room):
                 self._deliver(room)
 
     def _mediate(self, policy: MediatorPolicy) -> None:
@@ -649,19 +655,20 @@ class Exercise:
     def _hand_over(self, room: str) -> None:
         link = self._from[room]
         tells = receipts.tells(link, "handed_over")
-        for note in list(self.book.where(_S.WAITING, room).values()):
+        for note in list(self.book.waiting[room].values()):
             reading_s = self.draws.delay("reading", link.name, link.reading)
             note.ready_at = self._in_order(link, self.now + reading_s)
             self.book.move(note, Move.HAND_OVER)
             if note.in_reply_to is not None and note.kind == "reply":
                 self._answered.add(note.in_reply_to)
             self._emit(
-                ev.NoteHandedOver,
-                note=note.id,
-                sender=note.sender,
-                reading_s=reading_s,
-                ready_at=note.ready_at,
-                **_written(note),
+                ev.NoteHandedOver.Draft(
+                    note=note.id,
+                    sender=note.sender,
+                    reading_s=reading_s,
+                    ready_at=note.ready_at,
+                    **_written(note),
+                )
             )
             if note.ready_at > self.now:
                 self._timers.set(note.ready_at, TimerKind.READY, note.id)
@@ -670,10 +677,7 @@ class Exercise:
 
     def _deliver(self, room: str) -> None:
         link, book = self._to[room], self.book
-        pending = [
-            *book.where(_S.LEFT_BEHIND, room).values(),
-            *book.where(_S.OUTBOUND, room).values(),
-        ]
+        pending = [*book.left_behind[room].values(), *book.outbound[room].values()]
         handed_out, later = pouch.load(link, pending, self._unpacked)
         for note in later:
             if note.status is _S.OUTBOUND:
@@ -683,27 +687,28 @@ class Exercise:
             relayed = note.outcome == "relayed"
             if relayed and loss.lost(link, self.draws):
                 book.move(note, Move.LOSE)
-                self._emit(ev.NoteLost, note=note.id, recipient=room, sender=note.sender)
+                self._emit(ev.NoteLost.Draft(note=note.id, recipient=room, sender=note.sender))
                 continue
             copies = duplication.copies(link, self.draws) if relayed else 1
             book.move(note, Move.DELIVER)
             self._known[room].add(note.id)
             for copy in range(copies):
                 self._emit(
-                    ev.NoteDelivered,
-                    note=note.id,
-                    recipient=room,
-                    sender=note.sender,
-                    outcome=note.outcome or "relayed",
-                    kind=note.kind,
-                    text=note.carried["text"],
-                    tags=list(note.carried["tags"]),
-                    terms=dict(note.carried["terms"]),
-                    in_reply_to=note.in_reply_to,
-                    answer=note.answer,
-                    comment=note.comment,
-                    flags=list(note.carried.get("flags", [])),
-                    duplicate=copy > 0,
+                    ev.NoteDelivered.Draft(
+                        note=note.id,
+                        recipient=room,
+                        sender=note.sender,
+                        outcome=note.outcome or "relayed",
+                        kind=note.kind,
+                        text=note.carried["text"],
+                        tags=list(note.carried["tags"]),
+                        terms=dict(note.carried["terms"]),
+                        in_reply_to=note.in_reply_to,
+                        answer=note.answer,
+                        comment=note.comment,
+                        flags=list(note.carried.get("flags", [])),
+                        duplicate=copy > 0,
+                    )
                 )
             if relayed:
                 if receipts.tells(self._from[note.sender], "delivered"):
@@ -721,13 +726,14 @@ class Exercise:
             self.book.move(note, Move.EXPIRE)
         note.lapsed = True
         self._emit(
-            ev.NoteExpired,
-            by=ev.CLOCK,
-            note=note.id,
-            sender=note.sender,
-            recipient=self.other(note.sender),
-            delivered=delivered,
-            unseen=unseen,
+            ev.NoteExpired.Draft(
+                by=ev.CLOCK,
+                note=note.id,
+                sender=note.sender,
+                recipient=self.other(note.sender),
+                delivered=delivered,
+                unseen=unseen,
+            )
         )
 
     def _agreed(self, note: Note) -> bool:
@@ -745,7 +751,7 @@ class Exercise:
 
     def _receipt(self, note: Note, status: str) -> None:
         """Tell the sender how its note fares (callers check its link's receipts rule)."""
-        self._emit(ev.NoteReceipt, note=note.id, recipient=note.sender, status=status)
+        self._emit(ev.NoteReceipt.Draft(note=note.id, recipient=note.sender, status=status))
 
     # ------------------------------------------------------------------ helpers
 
@@ -757,13 +763,14 @@ class Exercise:
         if self.phase is not _RUNNING:
             raise WrongState(f"cannot {what}: the exercise is {self.phase}")
 
-    def _emit(self, cls: type[_E], **payload: Any) -> _E:
-        """Journal a new event of ``cls``: the one place events are made. It stamps the next
-        ``seq`` and the core's ``now``, and an event that records draws takes every draw made
-        since the last one (the draws its decision used)."""
-        if cls in _RECORDS_DRAWS:
-            payload["draws"] = self.draws.take()
-        event = cls(self._seq + 1, self.now, **payload)
+    def _emit(self, draft: Any) -> Any:
+        """Journal a new event, given as its class's draft (``ev.NoteHeld.Draft(...)``): the
+        one place events are made. It stamps the next ``seq`` and the core's ``now``, gives an
+        event that records draws every draw made since the last one (the draws its decision
+        used), and seals it, frozen (:func:`relay.core.events.seal`)."""
+        if type(draft) in _RECORDS_DRAWS:
+            draft.draws = self.draws.take()
+        event = ev.seal(draft, self._seq + 1, self.now)
         self._seq = event.seq
         self._out.append(event)
         return event
@@ -782,9 +789,9 @@ def _written(note: Note) -> dict[str, Any]:
 
 
 _RECORDS_DRAWS = frozenset(
-    cls for cls in ev.EVENT_TYPES.values() if "draws" in ev.payload_fields(cls)
+    cls.Draft for cls in ev.EVENT_TYPES.values() if "draws" in ev.payload_fields(cls)
 )
-"""Event classes that record the draws of the decision they journal."""
+"""Drafts of the events that record the draws of the decision they journal."""
 
 _HANDLERS: dict[type[cmd.Command], Callable[[Exercise, Any], None]] = {
     cmd.Start: Exercise._control,

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from . import commands as cmd
 from .events import AUTO
-from .notes import NoteStatus
 from .rules import holds, pouch, scope
 
 if TYPE_CHECKING:
@@ -55,8 +54,8 @@ class Courier:
         if not isinstance(here, str):
             return
         now, book = exercise.now, exercise.book
-        busy = book.any(NoteStatus.DRAFTING)
-        for note in list(book.where(NoteStatus.WITH_MEDIATOR).values()):
+        busy = bool(book.drafting)
+        for note in list(book.with_mediator.values()):
             if note.kind == "mediator_only":
                 continue
             if note.ready_at > now:
@@ -97,12 +96,12 @@ class Courier:
         """Leave for the other room if anything calls for it, now or at the next slot."""
         book, other = exercise.book, exercise.other(here)
         if not (
-            book.any(NoteStatus.OUTBOUND, other)
-            or book.any(NoteStatus.LEFT_BEHIND, other)
-            or book.any(NoteStatus.WAITING, other)
+            book.outbound[other]
+            or book.left_behind[other]
+            or book.waiting[other]
             # a note for this room that missed the pouch goes out and comes back with the next
-            or book.any(NoteStatus.LEFT_BEHIND, here)
-            or (book.any(NoteStatus.OUTBOUND, here) and not exercise.delivers_now(here))
+            or book.left_behind[here]
+            or (book.outbound[here] and not exercise.delivers_now(here))
         ):
             return
         link = exercise.link_to(other)

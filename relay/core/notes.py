@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Any
 
 from .errors import LocalProtocolError
@@ -54,7 +54,7 @@ class NoteStatus(StrEnum):
 _SETTLED = frozenset({NoteStatus.DELIVERED, NoteStatus.LOST, NoteStatus.EXPIRED})
 
 
-class Move(Enum):
+class Move(StrEnum):
     HAND_OVER = "hand over"
     RELAY = "relay"
     DRAFTED = "finish drafting"
@@ -150,18 +150,46 @@ def _place(note: Note, status: NoteStatus) -> Place:
 
 
 class NoteBook:
-    """Every note of an exercise, and an index per (status, place), kept by :meth:`move`."""
+    """Every note of an exercise, and an index per (status, place), kept by :meth:`move`.
 
-    __slots__ = ("_index", "notes")
+    The indexes the core reads most are also named: ``waiting[room]``, ``with_mediator``,
+    ``drafting``, ``held_on_condition``, ``outbound[room]`` and ``left_behind[room]``. Each is
+    the very dict of the index, so it is never kept in step by hand; read it, never write it.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "_index",
+        "drafting",
+        "held_on_condition",
+        "left_behind",
+        "notes",
+        "outbound",
+        "waiting",
+        "with_mediator",
+    )
+
+    def __init__(self, rooms: tuple[str, str]) -> None:
         self.notes: dict[int, Note] = {}
-        self._index: dict[tuple[NoteStatus, Place], dict[int, Note]] = {}
+        places: dict[NoteStatus, tuple[Place, ...]] = {
+            _S.WAITING: rooms,
+            _S.OUTBOUND: rooms,
+            _S.LEFT_BEHIND: rooms,
+            _S.HELD: (True, False),
+        }
+        self._index: dict[tuple[NoteStatus, Place], dict[int, Note]] = {
+            (status, place): {} for status in _S for place in places.get(status, (None,))
+        }
+        self.waiting = {room: self._index[(_S.WAITING, room)] for room in rooms}
+        self.outbound = {room: self._index[(_S.OUTBOUND, room)] for room in rooms}
+        self.left_behind = {room: self._index[(_S.LEFT_BEHIND, room)] for room in rooms}
+        self.with_mediator = self._index[(_S.WITH_MEDIATOR, None)]
+        self.drafting = self._index[(_S.DRAFTING, None)]
+        self.held_on_condition = self._index[(_S.HELD, True)]
 
     def add(self, note: Note) -> None:
         """A new note, written and put down in its sender's room."""
         self.notes[note.id] = note
-        self._bucket(_S.WAITING, note.sender)[note.id] = note
+        self.waiting[note.sender][note.id] = note
 
     def move(self, note: Note, move: Move) -> None:
         """Make ``move``; a note's place (destination, condition) is set before the call."""
@@ -169,31 +197,17 @@ class NoteBook:
         after = NOTE_MOVES.get((before, move))
         if after is None:
             raise LocalProtocolError(f"cannot {move.value} note {note.id}: it is {before}")
-        old = self._index.get((before, _place(note, before)))
-        if old is not None:
-            old.pop(note.id, None)
+        del self._index[(before, _place(note, before))][note.id]
         note.status = after
-        self._bucket(after, _place(note, after))[note.id] = note
+        self._index[(after, _place(note, after))][note.id] = note
 
     def allows(self, note: Note, move: Move) -> bool:
         return (note.status, move) in NOTE_MOVES
 
     def where(self, status: NoteStatus, place: Place = None) -> dict[int, Note]:
         """The notes of ``status`` (at ``place``), in the order they entered it. Read only."""
-        return self._index.get((status, place)) or _EMPTY
-
-    def any(self, status: NoteStatus, place: Place = None) -> bool:
-        return bool(self._index.get((status, place)))
+        return self._index[(status, place)]
 
     def in_flight(self) -> list[Note]:
         """Notes not yet delivered, lost or lapsed, oldest first."""
         return [note for note in self.notes.values() if not note.status.settled]
-
-    def _bucket(self, status: NoteStatus, place: Place) -> dict[int, Note]:
-        bucket = self._index.get((status, place))
-        if bucket is None:
-            bucket = self._index[(status, place)] = {}
-        return bucket
-
-
-_EMPTY: dict[int, Note] = {}

@@ -8,12 +8,12 @@ decides anything (see :meth:`relay.core.exercise.Exercise.advance`).
 from __future__ import annotations
 
 import heapq
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["TimerKind", "Timers"]
 
 
-class TimerKind(Enum):
+class TimerKind(StrEnum):
     ARRIVE = "arrive"  # the mediator walks into the room it travels to
     DEADLINE = "deadline"  # the exercise's time is up
     READY = "ready"  # a note handed over has been read
