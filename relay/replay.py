@@ -23,10 +23,10 @@ from relay.core import Exercise, Phase, ShuttleError
 from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core.commands import command_for
+from relay.entry import Entry
 from relay.gcpause import cyclic_gc_paused
 from relay.journal import from_entry, to_entry
 from relay.rng import SeededStreams, uniforms
-from relay.store.base import Entry
 from schemas.scenario import Scenario, parse_scenario
 
 __all__ = [
