@@ -166,8 +166,7 @@ async def _open(url: str, *, must_exist: bool = False) -> Any:
     With ``must_exist``, a SQLite file that is not there is an error instead of a new,
     empty database (a mistyped path when reading).
     """
-    from relay.store import StoreError, open_store
-    from relay.store.sql import sqlite_file
+    from relay.store import StoreError, open_store, sqlite_file
 
     try:
         path = sqlite_file(url) if must_exist else None

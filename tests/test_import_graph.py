@@ -7,6 +7,7 @@ since in this process the other tests have long loaded everything.
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -55,3 +56,59 @@ def test_a_sql_store_loads_its_backend() -> None:
         "sqlalchemy",
         "sqlmodel",
     ]
+
+
+# ------------------------------------------------------------------- clients use the front door
+
+CLIENTS = ROOT / "clients"
+BACKEND_MODULES = ("relay.store.sql", "relay.store.memory", "relay.store._common")
+"""A store's backends: clients open a store through ``relay.store`` (``open_store``...)."""
+DRIVER_INTERNALS = {"relay.sim": {"Intent", "SeatBot"}}
+"""Names clients take from their own module (``relay.core.bots``), not from a driver."""
+
+
+def backdoor_imports(source: str, filename: str) -> list[str]:
+    """``file:line: what`` for every import of a store backend or a driver's bot protocol."""
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+            taken = {alias.name for alias in node.names} & DRIVER_INTERNALS.get(node.module, set())
+            found += [f"{filename}:{node.lineno}: {name} from {node.module}" for name in taken]
+            if node.module == "relay.store":
+                modules += [f"relay.store.{alias.name}" for alias in node.names]
+        for module in modules:
+            if any(module == b or module.startswith(b + ".") for b in BACKEND_MODULES):
+                found.append(f"{filename}:{node.lineno}: imports {module}")
+    return found
+
+
+def test_clients_go_through_the_front_door() -> None:
+    problems = [
+        problem
+        for path in sorted(CLIENTS.rglob("*.py"))
+        for problem in backdoor_imports(path.read_text(encoding="utf-8"), path.name)
+    ]
+    assert not problems, "clients/ reaches past a facade:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from relay.store.sql import sqlite_file",
+        "import relay.store.sql",
+        "from relay.store import sql",
+        "def f():\n    from relay.store.memory import MemoryStore",
+        "from relay.sim import Intent, simulate",
+    ],
+)
+def test_the_front_door_check_catches(source: str) -> None:
+    assert backdoor_imports(source, "x.py")
+
+
+def test_the_front_door_check_allows() -> None:
+    source = "from relay.store import open_store, sqlite_file\nfrom relay.sim import simulate"
+    assert backdoor_imports(source, "x.py") == []
