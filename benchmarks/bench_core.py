@@ -88,8 +88,8 @@ def stored_journal(deadline_s: float) -> list[Any]:
     """Entries of one simulated exercise, round-tripped through JSON as a store returns them."""
     import json
 
+    from relay.entry import Entry
     from relay.journal import dumps, to_entry
-    from relay.store.base import Entry
 
     result = _simulate_one(bargaining_scenario(deadline_s), 11)
     return [Entry.from_json(json.loads(dumps(to_entry(e).to_json()))) for e in result.events]

@@ -15,7 +15,7 @@ __all__ = ["STAGES", "summarise"]
 
 # (label, substring of a frame); inclusive: a sample counts for every stage on its stack
 STAGES = [
-    ("store worker thread (SqlStore._write_group)", "SqlStore._write_group "),
+    ("store worker thread (GroupWriter.write)", "GroupWriter.write "),
     ("  executemany insert", "do_executemany"),
     ("  commit", "do_commit"),
     ("ws._read: frame -> command -> ack", "_read (relay/ws.py"),

@@ -1,7 +1,7 @@
 """Bot delegations: time-based concession over the agenda's numeric terms.
 
-A bot is pure decision logic (see :class:`relay.sim.SeatBot`): it is shown the events its seat
-may see and answers with commands to issue after a thinking delay. The same bot plays in the
+A bot is pure decision logic (see :class:`relay.core.bots.SeatBot`): it is shown the events its
+seat may see and answers with commands to issue after a thinking delay. The same bot plays in the
 headless simulator and, through the SDK, over real websockets in ``shuttle demo``.
 
 Concession follows the classic time-dependent tactic (Faratin, Sierra & Jennings 1998): at time
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from relay.core import commands as cmd
 from relay.core import events as ev
+from relay.core.bots import Intent
 from relay.core.draws import Rng, RngFactory
-from relay.sim import Intent
 from schemas.scenario import Scenario
 
 __all__ = ["ConcessionBot", "default_bots"]

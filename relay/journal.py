@@ -15,15 +15,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
 
 from relay.core import events as ev
-from relay.store.base import Entry, ExerciseRecord
+from relay.entry import Entry
 from schemas.scenario import describe_errors
 from schemas.wire import MAX_SEED, unstorable
+
+if TYPE_CHECKING:
+    from relay.store.base import ExerciseRecord
 
 __all__ = [
     "FORMAT",

@@ -22,10 +22,10 @@ from typing import Any, TypeVar
 from relay.core import Exercise, Phase, ShuttleError
 from relay.core import commands as cmd
 from relay.core import events as ev
+from relay.entry import Entry
 from relay.gcpause import cyclic_gc_paused
 from relay.journal import from_entry, to_entry
 from relay.rng import SeededStreams, uniforms
-from relay.store.base import Entry
 from schemas.scenario import Scenario, parse_scenario
 from schemas.translate import command_for, exercise_config
 

@@ -13,11 +13,11 @@ import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
 
 from relay.core import Exercise, Phase, RuleViolation, visible_to
 from relay.core import commands as cmd
 from relay.core import events as ev
+from relay.core.bots import Intent, SeatBot
 from relay.core.config import ExerciseConfig
 from relay.core.exercise import FACILITATOR
 from relay.gcpause import cyclic_gc_paused
@@ -35,27 +35,6 @@ __all__ = [
     "simulate",
     "simulate_many",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Intent:
-    """A bot's decision: issue ``command`` after ``delay`` seconds of exercise time."""
-
-    delay: float
-    command: cmd.Command
-
-
-class SeatBot(Protocol):
-    """A seat played in process. A bot may also have ``reads``: the event classes its
-    ``observe`` can answer (it returns nothing for any other); the driver then shows it only
-    those. Without it, the bot is shown every event its seat may see."""
-
-    seat: str
-    role: str
-
-    def on_start(self, now: float) -> Sequence[Intent]: ...
-
-    def observe(self, event: ev.Event) -> Sequence[Intent]: ...
 
 
 @dataclass

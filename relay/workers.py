@@ -77,15 +77,12 @@ def uvicorn_config(app: Any, settings: Settings, **options: Any) -> uvicorn.Conf
 
 def check_shareable(settings: Settings) -> None:
     """Refuse ``workers > 1`` on a database that lives inside one process."""
-    from relay.store import default_database_url
-    from relay.store.sql import normalise_url, sqlite_file
+    from relay.store import default_database_url, process_local
 
     if settings.workers == 1:
         return
     url = settings.database_url or default_database_url()
-    if url.startswith("memory:") or (
-        normalise_url(url).drivername.startswith("sqlite") and sqlite_file(url) is None
-    ):
+    if process_local(url):
         raise ValueError(
             f"{settings.workers} workers need a database they can share (a SQLite file or "
             f"PostgreSQL), not {url}"

@@ -233,16 +233,16 @@ def test_replay_options_of_a_re_run_are_refused_without_one(tmp_path: Path) -> N
 
 
 def test_the_outcome_is_said_in_words() -> None:
-    from clients.cli import _outcome_text
+    from clients.cli.output import outcome_text
     from relay.core.events import ExerciseEnded
 
     def ended(reason: str, note: int | None = None) -> ExerciseEnded:
         return ExerciseEnded(seq=9, at=60.0, by="core", reason=reason, note=note)
 
-    assert _outcome_text(ended("agreement", 12)) == "agreement on note #12"
-    assert _outcome_text(ended("deadline")) == "deadline passed without agreement"
-    assert _outcome_text(ended("facilitator")) == "ended by the facilitator"
-    assert _outcome_text(None) == "unfinished"
+    assert outcome_text(ended("agreement", 12)) == "agreement on note #12"
+    assert outcome_text(ended("deadline")) == "deadline passed without agreement"
+    assert outcome_text(ended("facilitator")) == "ended by the facilitator"
+    assert outcome_text(None) == "unfinished"
 
 
 def test_help_paragraphs_are_left_to_the_terminal_to_wrap() -> None:

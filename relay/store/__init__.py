@@ -3,11 +3,18 @@
 ``open_store(url)`` returns a store that is *not yet opened*: the caller owns its lifecycle
 (``await store.open()`` ... ``await store.close()``), which keeps construction free of I/O and
 lets the same code drive every backend.
+
+This package is the store's front door: code outside it (the relay, the command line) asks
+these functions about database URLs instead of reaching into a backend. Importing it loads no
+database library: the SQL backend (SQLAlchemy) is imported when a SQL store is first asked
+for (:func:`open_store`, :func:`sqlite_file`, :func:`process_local`, ``SqlStore``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from relay.store.base import (
     DuplicateKey,
@@ -21,7 +28,9 @@ from relay.store.base import (
     UnknownExercise,
 )
 from relay.store.memory import MemoryStore
-from relay.store.sql import SqlStore
+
+if TYPE_CHECKING:
+    from relay.store.sql import SqlStore
 
 __all__ = [
     "DuplicateKey",
@@ -37,6 +46,8 @@ __all__ = [
     "UnknownExercise",
     "default_database_url",
     "open_store",
+    "process_local",
+    "sqlite_file",
 ]
 
 _ACCEPTED = (
@@ -56,7 +67,8 @@ def open_store(url: str | None) -> JournalStore:
     if scheme == "memory":
         return MemoryStore()
     if scheme in ("sqlite", "postgresql", "postgres"):
-        return SqlStore(url)
+        store: JournalStore = _sql_backend().SqlStore(url)
+        return store
     raise ValueError(f"unsupported store URL {_redact(url)!r}; accepted: {_ACCEPTED}")
 
 
@@ -66,6 +78,44 @@ def default_database_url() -> str:
     Absolute, so the store stays put if the process later changes directory.
     """
     return "sqlite:///" + str(Path("shuttle.db").absolute())
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; ``None`` for an in-memory database or another backend.
+
+    ``ValueError`` for a SQLite URL that is not valid.
+    """
+    path: Path | None = _sql_backend().sqlite_file(url)
+    return path
+
+
+def process_local(url: str) -> bool:
+    """Whether the database ``url`` names lives inside one process (``memory://``, an
+    in-memory SQLite database), so that several processes cannot share it.
+
+    ``ValueError`` for a URL that names no database a store can open.
+    """
+    if url.startswith("memory:"):
+        return True
+    sql = _sql_backend()
+    return bool(
+        sql.normalise_url(url).drivername.startswith("sqlite") and sql.sqlite_file(url) is None
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """``SqlStore``, imported with its backend when first asked for."""
+    if name == "SqlStore":
+        return _sql_backend().SqlStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _sql_backend() -> ModuleType:
+    """The SQL backend, imported on first use: it loads SQLAlchemy, which takes a quarter of a
+    second that a memory store, a journal file or a command's ``--help`` need not pay."""
+    from relay.store import sql
+
+    return sql
 
 
 def _redact(url: str) -> str:

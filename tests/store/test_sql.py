@@ -24,7 +24,7 @@ from relay.store import (
     open_store,
     sql,
 )
-from relay.store.sql import normalise_url
+from relay.store.sql import engines, normalise_url, tables
 
 
 def _record(exercise_id: str) -> ExerciseRecord:
@@ -221,18 +221,18 @@ async def test_a_failed_group_leaves_the_store_writable(
     try:
         await store.create_exercise(_record("ex"), [])
         await store.append("ex", [Entry(1, 0.0, "t", {})])
-        kept = store._write_conn
+        kept = store._groups.write_conn
         assert kept is not None
 
         def broken(*_args: object) -> None:
             raise OperationalError("COMMIT", {}, sqlite3.OperationalError("disk I/O error"))
 
-        monkeypatch.setattr(store, "_write_group_fast", broken)
+        monkeypatch.setattr(store._groups, "_write_fast", broken)
         with pytest.raises(StoreError, match="disk I/O error"):
             await store.append("ex", [Entry(2, 0.0, "t", {})])
         monkeypatch.undo()
         await store.append("ex", [Entry(2, 0.0, "t", {})])
-        assert store._write_conn is not None and store._write_conn is not kept
+        assert store._groups.write_conn is not None and store._groups.write_conn is not kept
         assert kept.closed
         assert await store.last_seq("ex") == 2
     finally:
@@ -245,17 +245,17 @@ async def test_a_failed_group_leaves_the_store_writable(
 def _engine_of(store: SqlStore) -> Engine:
     """An engine on the store's database (and PostgreSQL schema), made as the store makes it."""
     if store.url.drivername == "sqlite":
-        return sql._sqlite_engine(store.url)
-    return sql._postgres_engine(store.url, store._schema)
+        return engines.sqlite_engine(store.url)
+    return engines.postgres_engine(store.url, store._schema)
 
 
 def _write_version_1(engine: Engine) -> None:
     """A database as schema version 1 left it: the journal's keys under a unique constraint
     (which indexes every row), an exercise with a keyed and an unkeyed entry."""
     metadata = MetaData()
-    for table in (sql._EXERCISE, sql._SEAT, sql._VERSION):
+    for table in (tables.EXERCISE, tables.SEAT, tables.VERSION):
         table.to_metadata(metadata)
-    journal = sql._JOURNAL.to_metadata(metadata)
+    journal = tables.JOURNAL.to_metadata(metadata)
     journal.indexes.clear()
     journal.append_constraint(
         UniqueConstraint("exercise_id", "dedupe_key", name="uq_journal_exercise_dedupe_key")
@@ -323,7 +323,7 @@ async def test_a_version_1_database_is_migrated_when_opened(backend: Any) -> Non
         finally:
             await store.close()
         with engine.connect() as conn:
-            assert conn.execute(select(sql._VERSION.c.version)).scalar() == sql.SCHEMA_VERSION
+            assert conn.execute(select(tables.VERSION.c.version)).scalar() == sql.SCHEMA_VERSION
             (index,) = inspect(conn).get_indexes("journal")
             constraints = inspect(conn).get_unique_constraints("journal")
         assert index["name"] == "uq_journal_exercise_dedupe_key" and index["unique"]

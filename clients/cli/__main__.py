@@ -1,0 +1,5 @@
+"""``python -m clients.cli``: the ``shuttle`` command."""
+
+from clients.cli import main
+
+main()
