@@ -8,7 +8,9 @@
         ...
 
 Every request frame gets an id; :meth:`SeatClient.request` waits for its ``ack`` and raises
-:class:`Refused` (with the server's code and message) on an ``error``.
+:class:`Refused` (with the server's code and message) on an ``error``. What the relay sends
+comes out as the models of ``schemas.wire`` (``Welcome``, ``EventFrame``, ``Ack``,
+``SubmitAck``, ``Pong``), which also read as mappings (``ack["note"]``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import httpx
 import websockets
 
 from relay.core import events as ev
+from schemas import wire
 
 __all__ = [
     "Backoff",
@@ -52,9 +55,9 @@ class ConnectionLost(Exception):
     """The websocket closed while a request was waiting for its answer."""
 
 
-def event_of(frame: dict[str, Any]) -> ev.Event:
+def event_of(frame: wire.EventFrame) -> ev.Event:
     """The core event an ``event`` frame carries."""
-    return ev.event_from_data(frame["event"], frame["seq"], frame["at"], frame["data"])
+    return ev.event_from_data(frame.event, frame.seq, frame.at, frame.data)
 
 
 def _refusal(response: httpx.Response) -> str:
@@ -240,7 +243,7 @@ class SeatClient:
         self.reconnect = reconnect
         self.backoff = backoff or Backoff()
         self.on_change = on_change or (lambda what, detail: None)
-        self.welcome: dict[str, Any] = {}
+        self.welcome: wire.Welcome | None = None
         self.seat = self.role = ""
         self.resumes: list[Resumed] = []
         self.close_code: int | None = None
@@ -248,9 +251,9 @@ class SeatClient:
         self._connected = asyncio.Event()
         self._closing = False
         self._ids = itertools.count(1)
-        self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]] = {}
-        self._events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self.notices: list[dict[str, Any]] = []  # errors not tied to a request
+        self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[wire.Answer]]] = {}
+        self._events: asyncio.Queue[wire.EventFrame | None] = asyncio.Queue()
+        self.notices: list[wire.ErrorFrame] = []  # errors not tied to a request
         self._reader: asyncio.Task[None] | None = None
 
     @classmethod
@@ -273,14 +276,16 @@ class SeatClient:
         hello = {"type": "hello", "token": self._token, "last_seq": self.last_seq, "bundle": True}
         await ws.send(json.dumps(hello))
         try:
-            first = json.loads(await ws.recv())
+            first = wire.server_message.validate_json(await ws.recv())
         except websockets.ConnectionClosed as closed:
             raise Refused("closed", f"the relay closed the connection: {closed}") from None
-        if first.get("type") != "welcome":
+        if not isinstance(first, wire.Welcome):
             await ws.close()
-            raise Refused(first.get("code", "refused"), first.get("message", str(first)))
+            if isinstance(first, wire.ErrorFrame):
+                raise Refused(first.code, first.message)
+            raise Refused("refused", f"the relay answered hello with {first!r}")
         self._ws, self.welcome = ws, first
-        self.seat, self.role = first["seat"], first["role"]
+        self.seat, self.role = first.seat, first.role
         self._connected.set()
 
     async def close(self) -> None:
@@ -306,7 +311,7 @@ class SeatClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def events(self) -> AsyncIterator[dict[str, Any]]:
+    async def events(self) -> AsyncIterator[wire.EventFrame]:
         """Event frames in journal order, across reconnections; ends when the seat is closed."""
         while True:
             frame = await self._events.get()
@@ -315,7 +320,7 @@ class SeatClient:
                 return
             yield frame
 
-    def received(self) -> list[dict[str, Any]]:
+    def received(self) -> list[wire.EventFrame]:
         """Take the event frames received and not yet taken by :meth:`events` (never waits)."""
         frames = []
         while not self._events.empty():
@@ -331,14 +336,14 @@ class SeatClient:
         """Whether the seat has a live connection now (``False`` while it reconnects)."""
         return self._connected.is_set() and self._ws is not None
 
-    async def request(self, frame: dict[str, Any]) -> dict[str, Any]:
+    async def request(self, frame: dict[str, Any]) -> wire.Answer:
         """Send ``frame`` and return its answer; raises :class:`Refused` for an ``error``, and
         ValueError at once for a number JSON cannot hold (NaN, infinity), which the relay
         could only answer without the frame's id."""
         frame_id = str(next(self._ids))
         frame = {**frame, "id": frame_id}
         json.dumps(frame, allow_nan=False)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[wire.Answer] = asyncio.get_running_loop().create_future()
         await self._connected.wait()
         if self._ws is None:
             raise ConnectionLost("the seat is closed")
@@ -351,8 +356,15 @@ class SeatClient:
                 raise ConnectionLost(str(error)) from None
             # else: it stays pending and is sent again once the seat is resumed
         answer = await future
-        if answer["type"] == "error":
-            raise Refused(answer["code"], answer["message"])
+        if isinstance(answer, wire.ErrorFrame):
+            raise Refused(answer.code, answer.message)
+        return answer
+
+    async def _act(self, frame: dict[str, Any]) -> wire.Ack:
+        """Send a seat's action; its ``ack``, or :class:`Refused`."""
+        answer = await self.request(frame)
+        if not isinstance(answer, wire.Ack):
+            raise Refused("unexpected", f"{frame['type']} answered with {answer!r}")
         return answer
 
     # ------------------------------------------------------------------ seat actions
@@ -368,8 +380,8 @@ class SeatClient:
         in_reply_to: int | None = None,
         answer: str | None = None,
         to: str = "mediator",
-    ) -> dict[str, Any]:
-        return await self.request(
+    ) -> wire.SubmitAck:
+        acked = await self.request(
             {
                 "type": "submit",
                 "client_id": client_id,
@@ -382,6 +394,9 @@ class SeatClient:
                 "to": to,
             }
         )
+        if not isinstance(acked, wire.SubmitAck):
+            raise Refused("unexpected", f"a submit answered with {acked!r}")
+        return acked
 
     async def relay(
         self,
@@ -390,43 +405,43 @@ class SeatClient:
         text: str | None = None,
         tags: list[str] | None = None,
         terms: dict[str, float] | None = None,
-    ) -> dict[str, Any]:
-        return await self.request(
+    ) -> wire.Ack:
+        return await self._act(
             {"type": "relay", "note": note, "text": text, "tags": tags, "terms": terms}
         )
 
     async def hold(
         self, note: int, until: float | None = None, condition: str | None = None
-    ) -> dict[str, Any]:
+    ) -> wire.Ack:
         """Hold ``note`` until exercise time ``until``, until ``condition`` (``delivered:N``
         or ``answered:N``) holds, or, with neither, until released."""
         frame = {"type": "hold", "note": note, "until": until, "condition": condition}
-        return await self.request(frame)
+        return await self._act(frame)
 
-    async def batch(self, notes: list[int] | None = None) -> dict[str, Any]:
+    async def batch(self, notes: list[int] | None = None) -> wire.Ack:
         """Relay ``notes`` (every read note, if none) verbatim and leave with them."""
-        return await self.request({"type": "batch", "notes": list(notes or [])})
+        return await self._act({"type": "batch", "notes": list(notes or [])})
 
-    async def change_rules(self, delivery: dict[str, Any]) -> dict[str, Any]:
+    async def change_rules(self, delivery: dict[str, Any]) -> wire.Ack:
         """Facilitator: replace the delivery rules (a scenario ``delivery`` section)."""
-        return await self.request({"type": "rules", "delivery": delivery})
+        return await self._act({"type": "rules", "delivery": delivery})
 
-    async def release(self, note: int) -> dict[str, Any]:
-        return await self.request({"type": "release", "note": note})
+    async def release(self, note: int) -> wire.Ack:
+        return await self._act({"type": "release", "note": note})
 
-    async def return_note(self, note: int, comment: str) -> dict[str, Any]:
-        return await self.request({"type": "return", "note": note, "comment": comment})
+    async def return_note(self, note: int, comment: str) -> wire.Ack:
+        return await self._act({"type": "return", "note": note, "comment": comment})
 
-    async def decline(self, note: int, reason: str) -> dict[str, Any]:
-        return await self.request({"type": "decline", "note": note, "reason": reason})
+    async def decline(self, note: int, reason: str) -> wire.Ack:
+        return await self._act({"type": "decline", "note": note, "reason": reason})
 
-    async def travel(self, destination: str) -> dict[str, Any]:
-        return await self.request({"type": "travel", "destination": destination})
+    async def travel(self, destination: str) -> wire.Ack:
+        return await self._act({"type": "travel", "destination": destination})
 
-    async def control(self, action: str) -> dict[str, Any]:
-        return await self.request({"type": "control", "action": action})
+    async def control(self, action: str) -> wire.Ack:
+        return await self._act({"type": "control", "action": action})
 
-    async def ping(self) -> dict[str, Any]:
+    async def ping(self) -> wire.Answer:
         """The relay's ``pong``. It comes after every event the relay had for this seat when
         it read the ping, so once this returns, :meth:`received` holds them all."""
         return await self.request({"type": "ping"})
@@ -449,7 +464,8 @@ class SeatClient:
     async def _read_until_closed(self) -> None:
         try:
             async for raw in self._ws:
-                message = json.loads(raw)  # a frame, or a bundle of them (hello.bundle)
+                # a frame, or a bundle of them (hello.bundle)
+                message = wire.server_message.validate_json(raw)
                 for frame in message if isinstance(message, list) else (message,):
                     self._dispatch(frame)
         except websockets.ConnectionClosed:
@@ -478,9 +494,9 @@ class SeatClient:
             except (OSError, websockets.InvalidHandshake, websockets.ConnectionClosed):
                 self.on_change("retrying", attempt)
                 continue
-            resumed = Resumed(
-                self.welcome["resumed_after"], self.welcome.get("resume_complete", True), attempt
-            )
+            welcome = self.welcome
+            assert welcome is not None  # _open set it
+            resumed = Resumed(welcome.resumed_after, welcome.resume_complete, attempt)
             self.resumes.append(resumed)
             self.on_change("resumed", resumed)
             for frame, _future in list(self._pending.values()):
@@ -496,14 +512,15 @@ class SeatClient:
                 if not future.done():
                     future.set_exception(ConnectionLost("connection closed"))
 
-    def _dispatch(self, frame: dict[str, Any]) -> None:
-        kind = frame.get("type")
-        if kind == "event":
-            self.last_seq = frame["seq"]
+    def _dispatch(self, frame: wire.ServerFrame) -> None:
+        if isinstance(frame, wire.EventFrame):
+            self.last_seq = frame.seq
             self._events.put_nowait(frame)
             return
-        pending = self._pending.pop(str(frame.get("id")), None)
+        if isinstance(frame, wire.Welcome):  # only ever the first frame
+            return
+        pending = self._pending.pop(str(frame.id), None)
         if pending is not None and not pending[1].done():
             pending[1].set_result(frame)
-        elif kind == "error":
+        elif isinstance(frame, wire.ErrorFrame):
             self.notices.append(frame)
