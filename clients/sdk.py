@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import json
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ import httpx
 import websockets
 
 from relay.core import events as ev
+from relay.seat import ClientSeat, SeatRefused
 from schemas import wire
 
 __all__ = [
@@ -238,23 +237,34 @@ class SeatClient:
         on_change: Callable[[str, Any], None] | None = None,
     ) -> None:
         self.url = ws_url(base_url, exercise_id)
-        self._token = token
-        self.last_seq = last_seq
+        self.protocol = ClientSeat(token, last_seq)  # the seat's half of the conversation
         self.reconnect = reconnect
         self.backoff = backoff or Backoff()
         self.on_change = on_change or (lambda what, detail: None)
-        self.welcome: wire.Welcome | None = None
         self.seat = self.role = ""
         self.resumes: list[Resumed] = []
         self.close_code: int | None = None
         self._ws: Any = None
         self._connected = asyncio.Event()
         self._closing = False
-        self._ids = itertools.count(1)
-        self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[wire.Answer]]] = {}
+        self._waiting: dict[str, asyncio.Future[wire.Answer]] = {}  # by request id
         self._events: asyncio.Queue[wire.EventFrame | None] = asyncio.Queue()
-        self.notices: list[wire.ErrorFrame] = []  # errors not tied to a request
         self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def last_seq(self) -> int:
+        """The last event's ``seq`` seen: where a reconnection resumes."""
+        return self.protocol.last_seq
+
+    @property
+    def welcome(self) -> wire.Welcome | None:
+        """The relay's last welcome (``None`` before the seat is open)."""
+        return self.protocol.welcome
+
+    @property
+    def notices(self) -> list[wire.ErrorFrame]:
+        """Errors not tied to a request."""
+        return self.protocol.notices
 
     @classmethod
     async def connect(
@@ -273,19 +283,16 @@ class SeatClient:
     async def _open(self) -> None:
         # permessage-deflate off: it triples CPU per frame for short JSON (DESIGN §3).
         ws = await websockets.connect(self.url, compression=None, max_size=2**20)
-        hello = {"type": "hello", "token": self._token, "last_seq": self.last_seq, "bundle": True}
-        await ws.send(json.dumps(hello))
+        await ws.send(self.protocol.hello())
         try:
-            first = wire.server_message.validate_json(await ws.recv())
+            welcome = self.protocol.receive_welcome(await ws.recv())
         except websockets.ConnectionClosed as closed:
             raise Refused("closed", f"the relay closed the connection: {closed}") from None
-        if not isinstance(first, wire.Welcome):
+        except SeatRefused as refused:
             await ws.close()
-            if isinstance(first, wire.ErrorFrame):
-                raise Refused(first.code, first.message)
-            raise Refused("refused", f"the relay answered hello with {first!r}")
-        self._ws, self.welcome = ws, first
-        self.seat, self.role = first.seat, first.role
+            raise Refused(refused.code, refused.message) from None
+        self._ws = ws
+        self.seat, self.role = welcome.seat, welcome.role
         self._connected.set()
 
     async def close(self) -> None:
@@ -340,19 +347,21 @@ class SeatClient:
         """Send ``frame`` and return its answer; raises :class:`Refused` for an ``error``, and
         ValueError at once for a number JSON cannot hold (NaN, infinity), which the relay
         could only answer without the frame's id."""
-        frame_id = str(next(self._ids))
-        frame = {**frame, "id": frame_id}
-        json.dumps(frame, allow_nan=False)
+        frame_id, text = self.protocol.request(frame)  # ValueError: not JSON
         future: asyncio.Future[wire.Answer] = asyncio.get_running_loop().create_future()
+        self._waiting[frame_id] = future
         await self._connected.wait()
         if self._ws is None:
+            self.protocol.forget(frame_id)
+            self._waiting.pop(frame_id, None)
             raise ConnectionLost("the seat is closed")
-        self._pending[frame_id] = (frame, future)
         try:
-            await self._ws.send(json.dumps(frame))
+            self.protocol.sent(frame_id)
+            await self._ws.send(text)
         except websockets.ConnectionClosed as error:
             if not (self.reconnect and frame["type"] == "submit"):
-                self._pending.pop(frame_id, None)
+                self.protocol.forget(frame_id)
+                self._waiting.pop(frame_id, None)
                 raise ConnectionLost(str(error)) from None
             # else: it stays pending and is sent again once the seat is resumed
         answer = await future
@@ -458,16 +467,17 @@ class SeatClient:
         finally:
             self._ws = None
             self._connected.set()  # wake waiting requests: they see the seat closed
-            self._fail_pending(lambda frame: True)
+            self._fail(self.protocol.close())
             self._events.put_nowait(None)
 
     async def _read_until_closed(self) -> None:
         try:
-            async for raw in self._ws:
-                # a frame, or a bundle of them (hello.bundle)
-                message = wire.server_message.validate_json(raw)
-                for frame in message if isinstance(message, list) else (message,):
-                    self._dispatch(frame)
+            async for message in self._ws:
+                for frame, answers in self.protocol.receive(message):
+                    if isinstance(frame, wire.EventFrame):
+                        self._events.put_nowait(frame)
+                    elif answers is not None:
+                        self._answered(answers, frame)
         except websockets.ConnectionClosed:
             pass
         self._connected.clear()
@@ -477,7 +487,7 @@ class SeatClient:
         """Reconnect with backoff; ``False`` when the seat is done for good."""
         if self._closing or not self.reconnect or self.close_code in _FINAL_CLOSES:
             return False
-        self._fail_pending(lambda frame: frame["type"] != "submit")
+        self._fail(self.protocol.lost())
         self.on_change("lost", self.close_code)
         attempt = 0
         while self.backoff.attempts is None or attempt < self.backoff.attempts:
@@ -499,28 +509,19 @@ class SeatClient:
             resumed = Resumed(welcome.resumed_after, welcome.resume_complete, attempt)
             self.resumes.append(resumed)
             self.on_change("resumed", resumed)
-            for frame, _future in list(self._pending.values()):
+            for text in self.protocol.resend():
                 with contextlib.suppress(websockets.ConnectionClosed):
-                    await self._ws.send(json.dumps(frame))
+                    await self._ws.send(text)
             return True
         return False
 
-    def _fail_pending(self, which: Callable[[dict[str, Any]], bool]) -> None:
-        for frame_id, (frame, future) in list(self._pending.items()):
-            if which(frame):
-                del self._pending[frame_id]
-                if not future.done():
-                    future.set_exception(ConnectionLost("connection closed"))
+    def _fail(self, frame_ids: list[str]) -> None:
+        for frame_id in frame_ids:
+            future = self._waiting.pop(frame_id, None)
+            if future is not None and not future.done():
+                future.set_exception(ConnectionLost("connection closed"))
 
-    def _dispatch(self, frame: wire.ServerFrame) -> None:
-        if isinstance(frame, wire.EventFrame):
-            self.last_seq = frame.seq
-            self._events.put_nowait(frame)
-            return
-        if isinstance(frame, wire.Welcome):  # only ever the first frame
-            return
-        pending = self._pending.pop(str(frame.id), None)
-        if pending is not None and not pending[1].done():
-            pending[1].set_result(frame)
-        elif isinstance(frame, wire.ErrorFrame):
-            self.notices.append(frame)
+    def _answered(self, frame_id: str, answer: wire.Answer) -> None:
+        future = self._waiting.pop(frame_id, None)
+        if future is not None and not future.done():
+            future.set_result(answer)

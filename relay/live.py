@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import hashlib
 import itertools
@@ -32,9 +33,9 @@ from pydantic import ValidationError
 from relay.core import Exercise, Phase, ShuttleError, visible_to
 from relay.core import commands as cmd
 from relay.core import events as ev
+from relay.frames import Close, Outgoing, event_frame
 from relay.journal import (
     JournalFormatError,
-    dumps,
     from_entry,
     journal_header,
     parse_journal,
@@ -108,18 +109,6 @@ class ExerciseClock:
             self.freeze(event.at)
 
 
-@dataclass(frozen=True)
-class Close:
-    """Put on a subscriber's queue: close its socket with ``code`` once what precedes is sent."""
-
-    code: int
-    reason: str
-
-
-Outgoing = str | list[str] | Close
-"""What a subscriber's queue holds: a frame, the frames of one commit, or the end."""
-
-
 @dataclass(eq=False)
 class Subscriber:
     """One connected seat: frames to send, in order, possibly ending with a :class:`Close`."""
@@ -127,22 +116,6 @@ class Subscriber:
     seat: str
     role: str
     queue: asyncio.Queue[Outgoing] = field(default_factory=asyncio.Queue)
-
-
-def event_frame(entry: Entry) -> str:
-    """The ``event`` frame of a journal entry (the same text for every seat that sees it).
-
-    Built from the entry's own JSON text; ``at`` is a finite number, whose ``repr`` is what
-    the JSON encoder writes.
-    """
-    data_json = entry.data_json if entry.data_json is not None else dumps(entry.data)
-    event = _QUOTED_TYPES.get(entry.type) or dumps(entry.type)
-    return (
-        f'{{"type":"event","seq":{entry.seq},"at":{entry.at!r},"event":{event},"data":{data_json}}}'
-    )
-
-
-_QUOTED_TYPES = {name: dumps(name) for name in ev.EVENT_TYPES}
 
 
 @dataclass(slots=True)
@@ -153,6 +126,9 @@ class Applied:
     note: int | None = None
     fresh: bool = True  # False: a repeated submit, answered with the note it made before
 
+
+Reply = Callable[[Applied | BaseException], None]
+"""Told a command's outcome once its step is durable (:meth:`LiveExercise.post`)."""
 
 NO_SEAT = "no such exercise, or the token opens none of its seats (or was revoked)"
 """What a refused token is told, over REST and websockets alike. It names every cause, so
@@ -183,7 +159,7 @@ class LiveExercise:
         self._wake = asyncio.Event()
         self._timer: asyncio.Task[None] | None = None
         self._status = core.phase.value
-        self._inbox: list[tuple[cmd.Command, asyncio.Future[Applied]]] = []
+        self._inbox: list[tuple[cmd.Command, Reply]] = []
         self._stepper: asyncio.Task[None] | None = None
 
     @property
@@ -206,13 +182,20 @@ class LiveExercise:
         together and share the mediator's trips (:meth:`_submit_all`). The step runs to its
         end even if the caller leaves.
         """
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[Applied] = loop.create_future()
+        done: asyncio.Future[Applied] = asyncio.get_running_loop().create_future()
         done.add_done_callback(_retrieve)
-        self._inbox.append((command, done))
-        if self._stepper is None:
-            self._stepper = loop.create_task(self._run_steps(), name=f"steps-{self.id}")
+        self.post(command, functools.partial(_settle, done))
         return done
+
+    def post(self, command: cmd.Command, reply: Reply) -> None:
+        """Queue a seat's command for the next step, as :meth:`enqueue` does; ``reply`` is
+        called with its outcome (:class:`Applied`, or the refusal or error) in the step
+        that makes it durable, after its events are published, on the step's own task."""
+        self._inbox.append((command, reply))
+        if self._stepper is None:
+            self._stepper = asyncio.get_running_loop().create_task(
+                self._run_steps(), name=f"steps-{self.id}"
+            )
 
     async def command(self, command: cmd.Command) -> Applied:
         """Apply a seat's command and wait until it is durable; raises its refusal."""
@@ -226,11 +209,11 @@ class LiveExercise:
                     await self._step(inputs)
         finally:
             self._stepper = None
-            for _, done in self._inbox:  # only if cancelled (shutdown): nothing will apply them
-                _settle(done, StoreError("the relay is shutting down; send it again"))
+            for _, reply in self._inbox:  # only if cancelled (shutdown): nothing will apply them
+                reply(StoreError("the relay is shutting down; send it again"))
             self._inbox = []
 
-    async def _step(self, inputs: list[tuple[cmd.Command, asyncio.Future[Applied]]]) -> None:
+    async def _step(self, inputs: list[tuple[cmd.Command, Reply]]) -> None:
         outcomes: list[Applied | Exception] = []
         for submits, run in itertools.groupby(
             (command for command, _ in inputs), lambda command: isinstance(command, cmd.Submit)
@@ -243,15 +226,15 @@ class LiveExercise:
             # Timers that fired on the way to now stand even when a command was refused.
             await self._commit()
         except Exception as error:  # nothing of this step is durable: every input hears it
-            for _, done in inputs:
-                _settle(done, error)
+            for _, reply in inputs:
+                reply(error)
             return
         self._wake.set()
         seq = self.core.last_seq
-        for (_, done), outcome in zip(inputs, outcomes, strict=True):
+        for (_, reply), outcome in zip(inputs, outcomes, strict=True):
             if isinstance(outcome, Applied):
                 outcome.seq = seq
-            _settle(done, outcome)
+            reply(outcome)
 
     def _apply(self, command: cmd.Command) -> Applied | Exception:
         """Apply one command to the core (not yet durable); a refusal is returned, not raised."""
@@ -699,7 +682,7 @@ def _keep_out_of_full_collections(appended: int) -> None:
 
     A frozen object is never collected by the cyclic GC, only by reference counting, so
     what is frozen must not die in a reference cycle: a closed connection, for one, must
-    leave none (``relay.ws._Answers.cancel``, tests/live/test_connection_memory.py).
+    leave none (``relay.ws._stream``, tests/live/test_connection_memory.py).
     """
     global _appended_since_freeze
     _appended_since_freeze += appended
