@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from clients import terminal
-from clients.sdk import Refused, RelayAPI, SeatClient, _refusal
+from clients.rest import _refusal
+from clients.sdk import Refused, RelayAPI, SeatClient
 from relay.settings import Settings
 from schemas import wire
 from tests.conftest import quick_scenario
