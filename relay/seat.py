@@ -47,6 +47,7 @@ from relay.frames import (
     Close,
     FrameRefused,
     Outgoing,
+    ack_text,
     error_frame,
     frame_command,
     frame_id_of,
@@ -270,17 +271,9 @@ class ServerSeat:
             return error_frame(frame_id, "internal", "the relay could not apply this frame")
         command = ticket.command
         if not isinstance(command, cmd.Submit):
-            return frame_text(wire.Ack(id=frame_id, seq=outcome.seq))
+            return ack_text(frame_id, outcome.seq)
         assert outcome.note is not None  # a submit's outcome names its note
-        return frame_text(
-            wire.SubmitAck(
-                id=frame_id,
-                client_id=command.client_id,
-                note=outcome.note,
-                duplicate=not outcome.fresh,
-                seq=outcome.seq,
-            )
-        )
+        return ack_text(frame_id, outcome.seq, (command.client_id, outcome.note, not outcome.fresh))
 
     def _answer(self, answer: str | Close) -> None:
         self._answers.append(answer)

@@ -12,10 +12,11 @@ import json
 from typing import Any
 
 import jsonschema
+import pytest
 import websockets
 
 from clients.sdk import RelayAPI, SeatClient, ws_url
-from relay.frames import event_frame, frame_text
+from relay.frames import ack_text, event_frame, frame_text
 from relay.store import Entry
 from schemas import wire
 from tests.live.test_relay import started
@@ -117,3 +118,11 @@ async def test_the_sdk_hands_out_the_wire_models(api: RelayAPI, relay_url: str) 
         frames = iran.received()
         assert frames and all(isinstance(frame, wire.EventFrame) for frame in frames)
         assert iran.last_seq == frames[-1].seq
+
+
+@pytest.mark.parametrize("client_id", ["c1", 'ünïcode \u2028 "quoted" \\ \x01 tab\t', "x" * 128])
+def test_the_hot_path_writes_an_ack_as_its_model_does(client_id: str) -> None:
+    submit = wire.SubmitAck(id="s", client_id=client_id, note=7, duplicate=True, seq=2**40)
+    assert ack_text("s", 2**40, (client_id, 7, True)) == frame_text(submit)
+    assert ack_text(None, 3) == frame_text(wire.Ack(id=None, seq=3))
+    assert ack_text(client_id, 3) == frame_text(wire.Ack(id=client_id, seq=3))
