@@ -87,7 +87,7 @@ class State(enum.Enum):
 
 
 class Durable(Protocol):
-    """What the exercise says of a command once it is committed (``relay.live.Applied``)."""
+    """What the exercise says of a command once it is committed (``relay.inbox.Applied``)."""
 
     seq: int
     note: int | None
