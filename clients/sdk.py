@@ -1,4 +1,5 @@
-"""The Python SDK: REST through httpx, one websocket per seat through ``websockets``.
+"""The Python SDK: REST through httpx (``clients/rest.py``), one websocket per seat through
+``websockets``, driving the seat protocol's client half (``relay.seat.ClientSeat``).
 
     api = RelayAPI("http://127.0.0.1:8000")
     created = await api.create(scenario_dict, seed=7, speed=60)
@@ -8,24 +9,26 @@
         ...
 
 Every request frame gets an id; :meth:`SeatClient.request` waits for its ``ack`` and raises
-:class:`Refused` (with the server's code and message) on an ``error``.
+:class:`Refused` (with the server's code and message) on an ``error``. What the relay sends
+comes out as the models of ``schemas.wire`` (``Welcome``, ``EventFrame``, ``Ack``,
+``SubmitAck``, ``Pong``), which also read as mappings (``ack["note"]``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import json
 import random
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import websockets
 
+from clients.rest import Refused, RelayAPI
 from relay.core import events as ev
+from relay.seat import ClientSeat, SeatRefused
+from schemas import wire
 
 __all__ = [
     "Backoff",
@@ -39,50 +42,13 @@ __all__ = [
 ]
 
 
-class Refused(Exception):
-    """The relay refused a request; ``code`` is machine-readable, the message is for people."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-
 class ConnectionLost(Exception):
     """The websocket closed while a request was waiting for its answer."""
 
 
-def event_of(frame: dict[str, Any]) -> ev.Event:
+def event_of(frame: wire.EventFrame) -> ev.Event:
     """The core event an ``event`` frame carries."""
-    return ev.event_from_data(frame["event"], frame["seq"], frame["at"], frame["data"])
-
-
-def _refusal(response: httpx.Response) -> str:
-    """What a refused request says, for people: the relay's ``detail``, its validation
-    errors one ``field: message`` each (FastAPI repeats a path parameter's error for every
-    dependency that reads it), or (not a relay's answer) the HTTP status."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict) or "detail" not in body:
-        return (
-            f"HTTP {response.status_code} {response.reason_phrase} from {response.url} "
-            "(is it a Shuttle relay's base URL?)"
-        )
-    detail = body["detail"]
-    if isinstance(detail, list):  # FastAPI's validation errors, each said once
-        return "; ".join(dict.fromkeys(map(_field_error, detail)))
-    return str(detail)
-
-
-def _field_error(error: Any) -> str:
-    """``field: message`` for one of FastAPI's validation errors (``loc`` starts with where:
-    ``body``, ``query``...)."""
-    if not isinstance(error, dict):
-        return str(error)
-    field_name = ".".join(str(part) for part in error.get("loc", ())[1:]) or "request"
-    return f"{field_name}: {error.get('msg', error)}"
+    return ev.event_from_data(frame.event, frame.seq, frame.at, frame.data)
 
 
 def ws_url(base_url: str, exercise_id: str) -> str:
@@ -90,93 +56,6 @@ def ws_url(base_url: str, exercise_id: str) -> str:
     if base.startswith("http"):
         base = "ws" + base[4:]
     return f"{base}/ws/{exercise_id}"
-
-
-class RelayAPI:
-    """The relay's REST endpoints. ``admin_token`` is the relay's own (``SHUTTLE_ADMIN_TOKEN``),
-    sent to create, import and list exercises; seat tokens are passed per call."""
-
-    def __init__(
-        self, base_url: str, *, timeout: float = 30.0, admin_token: str | None = None
-    ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.admin_token = admin_token
-        self._http = httpx.AsyncClient(base_url=self.base_url, timeout=timeout)
-
-    async def __aenter__(self) -> RelayAPI:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def _call(self, method: str, path: str, token: str | None = None, **kw: Any) -> Any:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self._http.request(method, path, headers=headers, **kw)
-        if response.status_code >= 400:
-            raise Refused(f"http_{response.status_code}", _refusal(response))
-        if response.headers.get("content-type", "").startswith("application/json"):
-            return response.json()
-        return response.text
-
-    async def create(
-        self,
-        scenario: dict[str, Any],
-        *,
-        seed: int | None = None,
-        speed: float = 1.0,
-        title: str | None = None,
-    ) -> dict[str, Any]:
-        body = {"scenario": scenario, "seed": seed, "speed": speed, "title": title}
-        result: dict[str, Any] = await self._call("POST", "/exercises", self.admin_token, json=body)
-        return result
-
-    async def list_exercises(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self._call("GET", "/exercises", self.admin_token)
-        return result
-
-    async def revoke(self, exercise_id: str, seat: str, token: str) -> dict[str, Any]:
-        """Revoke ``seat``'s token (``token`` is the facilitator's)."""
-        result: dict[str, Any] = await self._call(
-            "POST", f"/exercises/{exercise_id}/seats/{seat}/revoke", token
-        )
-        return result
-
-    async def control(self, exercise_id: str, action: str, token: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(
-            "POST", f"/exercises/{exercise_id}/{action}", token
-        )
-        return result
-
-    async def change_rules(
-        self, exercise_id: str, delivery: dict[str, Any], token: str
-    ) -> dict[str, Any]:
-        """Facilitator: replace the delivery rules in flight (``POST .../rules``)."""
-        result: dict[str, Any] = await self._call(
-            "POST", f"/exercises/{exercise_id}/rules", token, json={"delivery": delivery}
-        )
-        return result
-
-    async def get(self, exercise_id: str, token: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call("GET", f"/exercises/{exercise_id}", token)
-        return result
-
-    async def journal(self, exercise_id: str, token: str, after: int = 0) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = await self._call(
-            "GET", f"/exercises/{exercise_id}/journal", token, params={"after": after}
-        )
-        return result
-
-    async def export(self, exercise_id: str, token: str) -> str:
-        return str(await self._call("GET", f"/exercises/{exercise_id}/export", token))
-
-    async def import_journal(self, text: str) -> dict[str, Any]:
-        result: dict[str, Any] = await self._call(
-            "POST", "/exercises/import", self.admin_token, content=text
-        )
-        return result
 
 
 @dataclass
@@ -235,23 +114,34 @@ class SeatClient:
         on_change: Callable[[str, Any], None] | None = None,
     ) -> None:
         self.url = ws_url(base_url, exercise_id)
-        self._token = token
-        self.last_seq = last_seq
+        self.protocol = ClientSeat(token, last_seq)  # the seat's half of the conversation
         self.reconnect = reconnect
         self.backoff = backoff or Backoff()
         self.on_change = on_change or (lambda what, detail: None)
-        self.welcome: dict[str, Any] = {}
         self.seat = self.role = ""
         self.resumes: list[Resumed] = []
         self.close_code: int | None = None
         self._ws: Any = None
         self._connected = asyncio.Event()
         self._closing = False
-        self._ids = itertools.count(1)
-        self._pending: dict[str, tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]] = {}
-        self._events: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
-        self.notices: list[dict[str, Any]] = []  # errors not tied to a request
+        self._waiting: dict[str, asyncio.Future[wire.Answer]] = {}  # by request id
+        self._events: asyncio.Queue[wire.EventFrame | None] = asyncio.Queue()
         self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def last_seq(self) -> int:
+        """The last event's ``seq`` seen: where a reconnection resumes."""
+        return self.protocol.last_seq
+
+    @property
+    def welcome(self) -> wire.Welcome | None:
+        """The relay's last welcome (``None`` before the seat is open)."""
+        return self.protocol.welcome
+
+    @property
+    def notices(self) -> list[wire.ErrorFrame]:
+        """Errors not tied to a request."""
+        return self.protocol.notices
 
     @classmethod
     async def connect(
@@ -270,17 +160,16 @@ class SeatClient:
     async def _open(self) -> None:
         # permessage-deflate off: it triples CPU per frame for short JSON (DESIGN §3).
         ws = await websockets.connect(self.url, compression=None, max_size=2**20)
-        hello = {"type": "hello", "token": self._token, "last_seq": self.last_seq, "bundle": True}
-        await ws.send(json.dumps(hello))
+        await ws.send(self.protocol.hello())
         try:
-            first = json.loads(await ws.recv())
+            welcome = self.protocol.receive_welcome(await ws.recv())
         except websockets.ConnectionClosed as closed:
             raise Refused("closed", f"the relay closed the connection: {closed}") from None
-        if first.get("type") != "welcome":
+        except SeatRefused as refused:
             await ws.close()
-            raise Refused(first.get("code", "refused"), first.get("message", str(first)))
-        self._ws, self.welcome = ws, first
-        self.seat, self.role = first["seat"], first["role"]
+            raise Refused(refused.code, refused.message) from None
+        self._ws = ws
+        self.seat, self.role = welcome.seat, welcome.role
         self._connected.set()
 
     async def close(self) -> None:
@@ -306,7 +195,7 @@ class SeatClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def events(self) -> AsyncIterator[dict[str, Any]]:
+    async def events(self) -> AsyncIterator[wire.EventFrame]:
         """Event frames in journal order, across reconnections; ends when the seat is closed."""
         while True:
             frame = await self._events.get()
@@ -315,7 +204,7 @@ class SeatClient:
                 return
             yield frame
 
-    def received(self) -> list[dict[str, Any]]:
+    def received(self) -> list[wire.EventFrame]:
         """Take the event frames received and not yet taken by :meth:`events` (never waits)."""
         frames = []
         while not self._events.empty():
@@ -331,28 +220,37 @@ class SeatClient:
         """Whether the seat has a live connection now (``False`` while it reconnects)."""
         return self._connected.is_set() and self._ws is not None
 
-    async def request(self, frame: dict[str, Any]) -> dict[str, Any]:
+    async def request(self, frame: dict[str, Any]) -> wire.Answer:
         """Send ``frame`` and return its answer; raises :class:`Refused` for an ``error``, and
         ValueError at once for a number JSON cannot hold (NaN, infinity), which the relay
         could only answer without the frame's id."""
-        frame_id = str(next(self._ids))
-        frame = {**frame, "id": frame_id}
-        json.dumps(frame, allow_nan=False)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        frame_id, text = self.protocol.request(frame)  # ValueError: not JSON
+        future: asyncio.Future[wire.Answer] = asyncio.get_running_loop().create_future()
+        self._waiting[frame_id] = future
         await self._connected.wait()
         if self._ws is None:
+            self.protocol.forget(frame_id)
+            self._waiting.pop(frame_id, None)
             raise ConnectionLost("the seat is closed")
-        self._pending[frame_id] = (frame, future)
         try:
-            await self._ws.send(json.dumps(frame))
+            self.protocol.sent(frame_id)
+            await self._ws.send(text)
         except websockets.ConnectionClosed as error:
             if not (self.reconnect and frame["type"] == "submit"):
-                self._pending.pop(frame_id, None)
+                self.protocol.forget(frame_id)
+                self._waiting.pop(frame_id, None)
                 raise ConnectionLost(str(error)) from None
             # else: it stays pending and is sent again once the seat is resumed
         answer = await future
-        if answer["type"] == "error":
-            raise Refused(answer["code"], answer["message"])
+        if isinstance(answer, wire.ErrorFrame):
+            raise Refused(answer.code, answer.message)
+        return answer
+
+    async def _act(self, frame: dict[str, Any]) -> wire.Ack:
+        """Send a seat's action; its ``ack``, or :class:`Refused`."""
+        answer = await self.request(frame)
+        if not isinstance(answer, wire.Ack):
+            raise Refused("unexpected", f"{frame['type']} answered with {answer!r}")
         return answer
 
     # ------------------------------------------------------------------ seat actions
@@ -368,8 +266,8 @@ class SeatClient:
         in_reply_to: int | None = None,
         answer: str | None = None,
         to: str = "mediator",
-    ) -> dict[str, Any]:
-        return await self.request(
+    ) -> wire.SubmitAck:
+        acked = await self.request(
             {
                 "type": "submit",
                 "client_id": client_id,
@@ -382,6 +280,9 @@ class SeatClient:
                 "to": to,
             }
         )
+        if not isinstance(acked, wire.SubmitAck):
+            raise Refused("unexpected", f"a submit answered with {acked!r}")
+        return acked
 
     async def relay(
         self,
@@ -390,43 +291,43 @@ class SeatClient:
         text: str | None = None,
         tags: list[str] | None = None,
         terms: dict[str, float] | None = None,
-    ) -> dict[str, Any]:
-        return await self.request(
+    ) -> wire.Ack:
+        return await self._act(
             {"type": "relay", "note": note, "text": text, "tags": tags, "terms": terms}
         )
 
     async def hold(
         self, note: int, until: float | None = None, condition: str | None = None
-    ) -> dict[str, Any]:
+    ) -> wire.Ack:
         """Hold ``note`` until exercise time ``until``, until ``condition`` (``delivered:N``
         or ``answered:N``) holds, or, with neither, until released."""
         frame = {"type": "hold", "note": note, "until": until, "condition": condition}
-        return await self.request(frame)
+        return await self._act(frame)
 
-    async def batch(self, notes: list[int] | None = None) -> dict[str, Any]:
+    async def batch(self, notes: list[int] | None = None) -> wire.Ack:
         """Relay ``notes`` (every read note, if none) verbatim and leave with them."""
-        return await self.request({"type": "batch", "notes": list(notes or [])})
+        return await self._act({"type": "batch", "notes": list(notes or [])})
 
-    async def change_rules(self, delivery: dict[str, Any]) -> dict[str, Any]:
+    async def change_rules(self, delivery: dict[str, Any]) -> wire.Ack:
         """Facilitator: replace the delivery rules (a scenario ``delivery`` section)."""
-        return await self.request({"type": "rules", "delivery": delivery})
+        return await self._act({"type": "rules", "delivery": delivery})
 
-    async def release(self, note: int) -> dict[str, Any]:
-        return await self.request({"type": "release", "note": note})
+    async def release(self, note: int) -> wire.Ack:
+        return await self._act({"type": "release", "note": note})
 
-    async def return_note(self, note: int, comment: str) -> dict[str, Any]:
-        return await self.request({"type": "return", "note": note, "comment": comment})
+    async def return_note(self, note: int, comment: str) -> wire.Ack:
+        return await self._act({"type": "return", "note": note, "comment": comment})
 
-    async def decline(self, note: int, reason: str) -> dict[str, Any]:
-        return await self.request({"type": "decline", "note": note, "reason": reason})
+    async def decline(self, note: int, reason: str) -> wire.Ack:
+        return await self._act({"type": "decline", "note": note, "reason": reason})
 
-    async def travel(self, destination: str) -> dict[str, Any]:
-        return await self.request({"type": "travel", "destination": destination})
+    async def travel(self, destination: str) -> wire.Ack:
+        return await self._act({"type": "travel", "destination": destination})
 
-    async def control(self, action: str) -> dict[str, Any]:
-        return await self.request({"type": "control", "action": action})
+    async def control(self, action: str) -> wire.Ack:
+        return await self._act({"type": "control", "action": action})
 
-    async def ping(self) -> dict[str, Any]:
+    async def ping(self) -> wire.Answer:
         """The relay's ``pong``. It comes after every event the relay had for this seat when
         it read the ping, so once this returns, :meth:`received` holds them all."""
         return await self.request({"type": "ping"})
@@ -443,15 +344,17 @@ class SeatClient:
         finally:
             self._ws = None
             self._connected.set()  # wake waiting requests: they see the seat closed
-            self._fail_pending(lambda frame: True)
+            self._fail(self.protocol.close())
             self._events.put_nowait(None)
 
     async def _read_until_closed(self) -> None:
         try:
-            async for raw in self._ws:
-                message = json.loads(raw)  # a frame, or a bundle of them (hello.bundle)
-                for frame in message if isinstance(message, list) else (message,):
-                    self._dispatch(frame)
+            async for message in self._ws:
+                for frame, answers in self.protocol.receive(message):
+                    if isinstance(frame, wire.EventFrame):
+                        self._events.put_nowait(frame)
+                    elif answers is not None:
+                        self._answered(answers, frame)
         except websockets.ConnectionClosed:
             pass
         self._connected.clear()
@@ -461,7 +364,7 @@ class SeatClient:
         """Reconnect with backoff; ``False`` when the seat is done for good."""
         if self._closing or not self.reconnect or self.close_code in _FINAL_CLOSES:
             return False
-        self._fail_pending(lambda frame: frame["type"] != "submit")
+        self._fail(self.protocol.lost())
         self.on_change("lost", self.close_code)
         attempt = 0
         while self.backoff.attempts is None or attempt < self.backoff.attempts:
@@ -478,32 +381,24 @@ class SeatClient:
             except (OSError, websockets.InvalidHandshake, websockets.ConnectionClosed):
                 self.on_change("retrying", attempt)
                 continue
-            resumed = Resumed(
-                self.welcome["resumed_after"], self.welcome.get("resume_complete", True), attempt
-            )
+            welcome = self.welcome
+            assert welcome is not None  # _open set it
+            resumed = Resumed(welcome.resumed_after, welcome.resume_complete, attempt)
             self.resumes.append(resumed)
             self.on_change("resumed", resumed)
-            for frame, _future in list(self._pending.values()):
+            for text in self.protocol.resend():
                 with contextlib.suppress(websockets.ConnectionClosed):
-                    await self._ws.send(json.dumps(frame))
+                    await self._ws.send(text)
             return True
         return False
 
-    def _fail_pending(self, which: Callable[[dict[str, Any]], bool]) -> None:
-        for frame_id, (frame, future) in list(self._pending.items()):
-            if which(frame):
-                del self._pending[frame_id]
-                if not future.done():
-                    future.set_exception(ConnectionLost("connection closed"))
+    def _fail(self, frame_ids: list[str]) -> None:
+        for frame_id in frame_ids:
+            future = self._waiting.pop(frame_id, None)
+            if future is not None and not future.done():
+                future.set_exception(ConnectionLost("connection closed"))
 
-    def _dispatch(self, frame: dict[str, Any]) -> None:
-        kind = frame.get("type")
-        if kind == "event":
-            self.last_seq = frame["seq"]
-            self._events.put_nowait(frame)
-            return
-        pending = self._pending.pop(str(frame.get("id")), None)
-        if pending is not None and not pending[1].done():
-            pending[1].set_result(frame)
-        elif kind == "error":
-            self.notices.append(frame)
+    def _answered(self, frame_id: str, answer: wire.Answer) -> None:
+        future = self._waiting.pop(frame_id, None)
+        if future is not None and not future.done():
+            future.set_result(answer)

@@ -17,6 +17,7 @@ from websockets.exceptions import InvalidHandshake, InvalidURI
 
 from clients.sdk import Backoff, ConnectionLost, Refused, SeatClient, event_of
 from clients.transcript import Transcript
+from schemas import wire
 
 __all__ = ["parse_line", "play"]
 
@@ -161,21 +162,22 @@ async def play(url: str, exercise: str, token: str, backoff: Backoff | None = No
         )
         raise SystemExit(2) from None
     welcome = seat.welcome
+    assert welcome is not None  # connected
     print(
-        f"Joined {exercise} as {welcome['seat']} ({welcome['role']}); the exercise is "
-        f"{welcome['phase']}. Type help for commands."
+        f"Joined {exercise} as {welcome.seat} ({welcome.role}); the exercise is "
+        f"{welcome.phase}. Type help for commands."
     )
     brief = next(
         (
             p["brief"]
-            for p in welcome["scenario"]["parties"]
-            if p["id"] == welcome["seat"] and p.get("brief")
+            for p in welcome.scenario["parties"]
+            if p["id"] == welcome.seat and p.get("brief")
         ),
         None,
     )
     if brief:
         print(f"Your brief: {brief}")
-    transcript = Transcript(welcome["scenario"])
+    transcript = Transcript(welcome.scenario)
     printer = asyncio.create_task(_print_events(seat, transcript))
     reader = asyncio.create_task(_read_commands(seat, _stdin_lines()))
     try:
@@ -213,11 +215,11 @@ async def _print_events(seat: SeatClient, transcript: Transcript) -> None:
     print(f"The relay closed the connection{reason}.", flush=True)
 
 
-def _show(seat: SeatClient, transcript: Transcript, frame: dict[str, Any]) -> None:
+def _show(seat: SeatClient, transcript: Transcript, frame: wire.EventFrame) -> None:
     for line in transcript.render(event_of(frame)):
         print(line, flush=True)
-    if frame["event"] == "note.delivered" and frame["data"]["recipient"] == seat.seat:
-        data = frame["data"]
+    if frame.event == "note.delivered" and frame.data["recipient"] == seat.seat:
+        data = frame.data
         terms = ", ".join(f"{k}={v:g}" for k, v in data["terms"].items())
         print(
             f"             [{data['kind']}{' ' + data['answer'] if data['answer'] else ''}]"
@@ -251,7 +253,8 @@ async def _read_commands(seat: SeatClient, lines: asyncio.Queue[str]) -> None:
     session = secrets.token_hex(4)
     ids = itertools.count(1)
     tags = _Tags()
-    agenda = [item["id"] for item in seat.welcome.get("scenario", {}).get("agenda", [])]
+    scenario = seat.welcome.scenario if seat.welcome is not None else {}
+    agenda = [item["id"] for item in scenario.get("agenda", [])]
     sent: dict[asyncio.Task[None], None] = {}  # in the order typed
     try:
         while True:

@@ -12,23 +12,41 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    field_validator,
+)
 
 __all__ = [
     "PROTOCOL_VERSION",
+    "Ack",
+    "Answer",
     "ClientFrame",
     "Control",
     "CreateExercise",
     "Decline",
+    "ErrorFrame",
+    "EventFrame",
     "Hello",
     "Hold",
     "Ping",
+    "Pong",
     "Relay",
     "Release",
     "Return",
+    "ServerFrame",
     "Submit",
+    "SubmitAck",
     "Travel",
+    "Welcome",
     "client_frame",
+    "json_schema",
+    "server_message",
     "unstorable",
 ]
 
@@ -167,6 +185,156 @@ ClientFrame = Annotated[
     Field(discriminator="type"),
 ]
 client_frame: TypeAdapter[Any] = TypeAdapter(ClientFrame)
+
+
+# ---------------------------------------------------------------------- server frames
+
+
+class _ServerFrame(BaseModel):
+    """A frame the relay sends.
+
+    Every field is a plain JSON value (no nested model), declared in the order the relay
+    writes it, so a frame's ``__dict__`` is its wire object (relay/seat.py encodes it so).
+    Fields a later relay adds are ignored, so an older client keeps working.
+
+    A frame also reads as a mapping (``frame["seq"]`` is ``frame.seq``): the SDK handed out
+    dicts before it handed out these models, and code written against them keeps working.
+    """
+
+    # The schema lists every field as required and no other: what the relay writes. (The
+    # model itself ignores other fields, so that an older client reads a newer relay.)
+    model_config = ConfigDict(
+        extra="ignore",
+        allow_inf_nan=False,
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra={"additionalProperties": False},
+    )
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in type(self).model_fields:
+            raise KeyError(name)
+        return getattr(self, name)
+
+
+class Welcome(_ServerFrame):
+    """The answer to a valid ``hello``: who the seat is, and where its stream resumes."""
+
+    type: Literal["welcome"] = "welcome"
+    id: FrameId | None = None
+    version: int = PROTOCOL_VERSION
+    exercise: str
+    seat: str
+    role: str
+    phase: str
+    last_seq: int = Field(description="the journal's last sequence number when it was read")
+    resumed_after: int = Field(description="the hello's last_seq: events after it follow")
+    resume_complete: bool = Field(
+        description="false when the hello claimed more than this journal holds: resume from 0"
+    )
+    bundle: bool = Field(description="the hello's choice: several frames per message")
+    scenario: dict[str, Any] = Field(description="the scenario as this seat may know it")
+
+
+class EventFrame(_ServerFrame):
+    """One journal entry the seat may see (docs/protocol.md#events)."""
+
+    type: Literal["event"] = "event"
+    seq: int
+    at: float
+    event: str
+    data: dict[str, Any]
+
+
+class Ack(_ServerFrame):
+    """An accepted action, once its events are committed."""
+
+    type: Literal["ack"] = "ack"
+    id: FrameId | None = None
+    seq: int = Field(description="the journal's last sequence number once it was committed")
+
+
+class SubmitAck(_ServerFrame):
+    """An accepted ``submit``, once its note is committed (or was, under this client_id)."""
+
+    type: Literal["ack"] = "ack"
+    id: FrameId | None = None
+    client_id: str
+    note: int
+    duplicate: bool = Field(description="the client_id was used before: no new note")
+    seq: int
+
+
+class ErrorFrame(_ServerFrame):
+    """A refused or malformed frame (docs/protocol.md#error-codes)."""
+
+    type: Literal["error"] = "error"
+    id: FrameId | None = None
+    code: str
+    message: str
+
+
+class Pong(_ServerFrame):
+    """The answer to ``ping``: sent after every event the relay had for the seat then."""
+
+    type: Literal["pong"] = "pong"
+    id: FrameId | None = None
+    now: float = Field(description="the exercise time")
+
+
+def _server_tag(value: Any) -> str | None:
+    """Which server frame ``value`` is: its ``type``, but an ack with a ``client_id`` is a
+    :class:`SubmitAck`."""
+    if isinstance(value, dict):
+        kind, submit = value.get("type"), "client_id" in value
+    else:
+        kind, submit = getattr(value, "type", None), isinstance(value, SubmitAck)
+    if kind == "ack" and submit:
+        return "submit_ack"
+    return kind if isinstance(kind, str) else None
+
+
+ServerFrame = Annotated[
+    Annotated[Welcome, Tag("welcome")]
+    | Annotated[EventFrame, Tag("event")]
+    | Annotated[Ack, Tag("ack")]
+    | Annotated[SubmitAck, Tag("submit_ack")]
+    | Annotated[ErrorFrame, Tag("error")]
+    | Annotated[Pong, Tag("pong")],
+    Discriminator(_server_tag),
+]
+Answer = Ack | SubmitAck | ErrorFrame | Pong
+"""What answers a client frame (its ``id`` repeated)."""
+
+server_message: TypeAdapter[Any] = TypeAdapter(ServerFrame | list[ServerFrame])
+"""One websocket message from the relay: a frame, or a bundle of them (``hello.bundle``)."""
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of both directions: ``ClientFrame`` and ``ServerFrame`` under
+    ``$defs``, each frame's own definition beside them (``shuttle schema wire``)."""
+    keys, top = TypeAdapter.json_schemas(
+        [
+            ("client", "validation", TypeAdapter(ClientFrame)),
+            ("server", "serialization", TypeAdapter(ServerFrame)),
+        ],
+        title=f"Shuttle websocket frames, protocol version {PROTOCOL_VERSION}",
+    )
+    defs = dict(top.get("$defs", {}))
+    defs["ClientFrame"] = keys[("client", "validation")]
+    defs["ServerFrame"] = keys[("server", "serialization")]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": top["title"],
+        "description": (
+            "A client sends ClientFrame objects; the relay sends ServerFrame objects, or (to "
+            "a client whose hello asked for bundles) JSON arrays of them."
+        ),
+        "anyOf": [{"$ref": "#/$defs/ClientFrame"}, {"$ref": "#/$defs/ServerFrame"}],
+        "$defs": defs,
+    }
+
+
+# ---------------------------------------------------------------------- REST bodies
 
 
 class CreateExercise(BaseModel):

@@ -37,12 +37,33 @@ def test_the_core_type_checks_strictly() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-STRICT_BEYOND_THE_CORE = ["relay/entry.py", "relay/store", "clients/cli"]
+STRICT_BEYOND_THE_CORE = [
+    "relay/entry.py",
+    "relay/store",
+    "clients/cli",
+    "schemas/wire.py",
+    "schemas/translate.py",
+    "relay/jsontext.py",
+    "relay/frames.py",
+    "relay/seat.py",
+    "relay/ws.py",
+    "relay/clock.py",
+    "relay/inbox.py",
+    "relay/live_exercise.py",
+    "relay/recovery.py",
+    "relay/importing.py",
+    "relay/hub.py",
+    "relay/live.py",
+    "relay/gcpause.py",
+    "clients/rest.py",
+    "clients/sdk.py",
+]
 """Modules outside relay/core held to ``mypy --strict`` too (the config's override is for the
-core only). Imports are followed silently: their own modules answer for themselves."""
+core only): those reshaped since the core went strict. Imports are followed silently, so a
+looser module they use answers for itself."""
 
 
-def test_the_store_and_the_command_line_type_check_strictly() -> None:
+def test_the_modules_reshaped_beyond_the_core_type_check_strictly() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent"]
         + STRICT_BEYOND_THE_CORE,

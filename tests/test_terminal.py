@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from clients import terminal
-from clients.sdk import Refused, RelayAPI, SeatClient, _refusal
+from clients.rest import _refusal
+from clients.sdk import Refused, RelayAPI, SeatClient
 from relay.settings import Settings
+from schemas import wire
 from tests.conftest import quick_scenario
 from tests.live.servers import serving
 
@@ -23,9 +25,17 @@ class FakeSeat:
     seat = "iran"
     last_seq = 7
     resumes: list[Any] = []
-    welcome: dict[str, Any] = {
-        "scenario": {"agenda": [{"id": "cap"}, {"id": "relief"}, {"id": "missiles"}]}
-    }
+    welcome = wire.Welcome(
+        exercise="ex-1",
+        seat="iran",
+        role="party",
+        phase="running",
+        last_seq=7,
+        resumed_after=0,
+        resume_complete=True,
+        bundle=True,
+        scenario={"agenda": [{"id": "cap"}, {"id": "relief"}, {"id": "missiles"}]},
+    )
 
     def __init__(self, connected: bool) -> None:
         self.connected = connected

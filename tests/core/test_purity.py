@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,28 @@ def test_the_checker_catches(source, expected):
 )
 def test_the_checker_allows(source):
     assert violations(source, "x.py") == []
+
+
+WIRE_AND_FILES = ("pydantic", "yaml", "schemas")
+"""What the core must not load: wire and file models live at the edge (schemas/translate.py)."""
+
+
+def loaded_by(module: str) -> set[str]:
+    """Top-level packages a fresh interpreter has loaded after ``import module``."""
+    script = (
+        f"import sys, {module}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=CORE.parents[1],
+    )
+    return set(result.stdout.split())
+
+
+def test_importing_the_core_loads_no_wire_or_file_models():
+    assert loaded_by("relay.core").isdisjoint(WIRE_AND_FILES)
+    # the check can see them: the edge that translates into the core does load them
+    assert {"pydantic", "yaml", "schemas"} <= loaded_by("schemas.translate")

@@ -18,6 +18,7 @@ import pytest
 from clients.demo import running_relay
 from clients.sdk import RelayAPI
 from relay import ws as relay_ws
+from relay.seat import ServerSeat
 from tests.live.test_bundles import join, read_until, submit
 from tests.live.test_relay import started
 
@@ -55,11 +56,11 @@ async def test_a_closed_seat_connection_leaves_no_cycle(
         async with RelayAPI(url) as api:
             created = await started(api)
         ws = await join(url, created["id"], created["seats"]["iran"], bundle=True)
-        await ws.send(submit(1))  # starts the connection's answerer task
+        await ws.send(submit(1))  # a command in the exercise's inbox, settled by the seat
         await ws.send(json.dumps({"type": "ping", "id": "p"}))
         _, frames = await read_until(ws, lambda fs: any(f.get("id") == "p" for f in fs))
         assert any(f["type"] == "ack" for f in frames)
         await ws.close()
     # The server has stopped: every handler ran to its end and let go of its connection.
-    left = [o for o in cyclic_garbage() if isinstance(o, relay_ws.Connection | relay_ws._Answers)]
+    left = [o for o in cyclic_garbage() if isinstance(o, relay_ws.Connection | ServerSeat)]
     assert left == []

@@ -14,12 +14,12 @@ import pytest
 from clients.bots import default_bots
 from clients.sdk import Refused, RelayAPI
 from relay.core import commands as cmd
+from relay.frames import FrameRefused, frame_command, parse_frame
 from relay.journal import JournalFormatError, to_entry, write_journal
 from relay.live import check_import
 from relay.rng import seeded_streams
 from relay.settings import Settings
 from relay.sim import simulate
-from relay.ws import FrameRefused, frame_command, parse_frame
 from schemas.scenario import load_scenario, parse_scenario, sample_scenario_path
 from schemas.translate import exercise_config
 from tests.conftest import quick_scenario
