@@ -65,27 +65,25 @@ def outbound(party: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Clamped:
-    """Every distribution adds uniform ``jitter`` (±) to a draw and clamps it to [min, max]."""
+    """Every distribution adds uniform ``jitter`` (±) to a draw and clamps it to [min, max].
+
+    ``fixed`` is the delay when nothing is left to chance (a constant without jitter), else
+    None; it is worked out once, here, since the rules ask it at every delay."""
 
     jitter: float = 0.0
     min: float = 0.0
     max: float | None = None
-
-    @property
-    def fixed(self) -> float | None:
-        """The delay when nothing is left to chance (a constant without jitter), else None."""
-        return None
+    fixed: float | None = field(default=None, init=False, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Constant(_Clamped):
     value: float = 0.0
 
-    @property
-    def fixed(self) -> float | None:
-        if self.jitter:
-            return None
-        return min(max(self.value, self.min, 0.0), MAX_DURATION if self.max is None else self.max)
+    def __post_init__(self) -> None:
+        if not self.jitter:
+            top = MAX_DURATION if self.max is None else self.max
+            object.__setattr__(self, "fixed", min(max(self.value, self.min, 0.0), top))
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,11 +60,11 @@ RngFactory = Callable[[str], Rng]
 class Recorder:
     """Draws for the rules, each recorded until :meth:`take` hands the records to an event."""
 
-    __slots__ = ("_draws", "_records")
+    __slots__ = ("_draws", "records")
 
     def __init__(self, draws: Draws) -> None:
         self._draws = draws
-        self._records: list[Draw] = []
+        self.records: list[Draw] = []  # since the last take; read it, never write it
 
     def delay(self, rule: str, link: str, spec: LatencySpec) -> float:
         """A delay for ``rule`` on ``link`` (a constant without jitter draws nothing)."""
@@ -73,7 +73,7 @@ class Recorder:
             return fixed
         stream = f"{rule}:{link}"
         value = self._draws.take(stream, lambda u1, u2: sample(spec, u1, u2))
-        self._records.append([rule, stream, value, ""])
+        self.records.append([rule, stream, value, ""])
         return value
 
     def chance(self, rule: str, link: str, p: float, outcomes: tuple[str, str]) -> bool:
@@ -82,28 +82,26 @@ class Recorder:
             return p >= 1.0
         stream = f"{rule}:{link}"
         u = self._draws.take(stream, _first)
-        self._records.append([rule, stream, u, outcomes[0] if u < p else outcomes[1]])
+        self.records.append([rule, stream, u, outcomes[0] if u < p else outcomes[1]])
         return u < p
 
     def pick(self, rule: str, link: str, count: int) -> int:
         """One of ``count`` choices."""
         stream = f"{rule}:{link}"
         index = int(self._draws.take(stream, lambda u1, u2: min(int(u1 * count), count - 1)))
-        self._records.append([rule, stream, index, "picked"])
+        self.records.append([rule, stream, index, "picked"])
         return index
 
     def spread(self, rule: str, link: str, bound: float, outcome: str) -> float:
         """A value drawn uniformly from ``[-bound, +bound]``."""
         stream = f"{rule}:{link}"
         value = self._draws.take(stream, lambda u1, u2: bound * (2.0 * u1 - 1.0))
-        self._records.append([rule, stream, value, outcome])
+        self.records.append([rule, stream, value, outcome])
         return value
 
     def take(self) -> list[Draw]:
         """The records since the last call, for the event that used them."""
-        if not self._records:
-            return []
-        records, self._records = self._records, []
+        records, self.records = self.records, []
         return records
 
 

@@ -374,7 +374,12 @@ class Exercise:
                 by=sender,
                 note=note_id,
                 client_id=command.client_id,
-                **_written(note),
+                kind=note.kind,
+                text=note.text,
+                tags=list(note.tags),
+                terms=dict(note.terms),
+                in_reply_to=note.in_reply_to,
+                answer=note.answer,
                 to=command.to,
             )
         )
@@ -639,7 +644,9 @@ class Exercise:
         if isinstance(room, str):
             if book.waiting[room]:
                 self._hand_over(room)
-            if (book.outbound[room] or book.left_behind[room]) and self.delivers_now(room):
+            if (book.outbound[room] or book.left_behind[room]) and pouch.delivers_now(
+                self._to[room], self.now, self._arrived_at
+            ):
                 self._deliver(room)
 
     def _mediate(self, policy: MediatorPolicy) -> None:
@@ -667,7 +674,12 @@ class Exercise:
                     sender=note.sender,
                     reading_s=reading_s,
                     ready_at=note.ready_at,
-                    **_written(note),
+                    kind=note.kind,
+                    text=note.text,
+                    tags=list(note.tags),
+                    terms=dict(note.terms),
+                    in_reply_to=note.in_reply_to,
+                    answer=note.answer,
                 )
             )
             if note.ready_at > self.now:
@@ -768,24 +780,12 @@ class Exercise:
         one place events are made. It stamps the next ``seq`` and the core's ``now``, gives an
         event that records draws every draw made since the last one (the draws its decision
         used), and seals it, frozen (:func:`relay.core.events.seal`)."""
-        if type(draft) in _RECORDS_DRAWS:
+        if self.draws.records and type(draft) in _RECORDS_DRAWS:
             draft.draws = self.draws.take()
         event = ev.seal(draft, self._seq + 1, self.now)
         self._seq = event.seq
         self._out.append(event)
         return event
-
-
-def _written(note: Note) -> dict[str, Any]:
-    """The note as its sender wrote it, with its own copies of the lists (for an event)."""
-    return {
-        "kind": note.kind,
-        "text": note.text,
-        "tags": list(note.tags),
-        "terms": dict(note.terms),
-        "in_reply_to": note.in_reply_to,
-        "answer": note.answer,
-    }
 
 
 _RECORDS_DRAWS = frozenset(

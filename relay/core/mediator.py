@@ -16,7 +16,7 @@ hours.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -38,7 +38,10 @@ class Wake:
 
 
 class MediatorPolicy(Protocol):
-    def act(self, exercise: Exercise) -> Iterator[cmd.Command | Wake]: ...
+    def act(self, exercise: Exercise) -> Iterable[cmd.Command | Wake]:
+        """The policy's turn: its commands (and wakes), each applied before the next is
+        asked for."""
+        ...
 
 
 class Courier:
@@ -49,10 +52,17 @@ class Courier:
     def __init__(self) -> None:
         self._checked: set[int] = set()  # notes the hold policy has looked at
 
-    def act(self, exercise: Exercise) -> Iterator[cmd.Command | Wake]:
+    def act(self, exercise: Exercise) -> Iterable[cmd.Command | Wake]:
         here = exercise.location
         if not isinstance(here, str):
-            return
+            return ()
+        if not exercise.book.with_mediator:  # most turns: only whether to leave
+            departure = self._shuttle(exercise, here, bool(exercise.book.drafting))
+            return () if departure is None else (departure,)
+        return self._decide(exercise, here)
+
+    def _decide(self, exercise: Exercise, here: str) -> Iterator[cmd.Command | Wake]:
+        """Each note read: hold, return or relay it; then whether to leave."""
         now, book = exercise.now, exercise.book
         busy = bool(book.drafting)
         for note in list(book.with_mediator.values()):
@@ -78,7 +88,9 @@ class Courier:
                 yield cmd.Return(by=AUTO, note=note.id, comment=comment)
             else:
                 yield cmd.Relay(by=AUTO, note=note.id)
-        yield from self._shuttle(exercise, here, busy)
+        departure = self._shuttle(exercise, here, busy)
+        if departure is not None:
+            yield departure
 
     @staticmethod
     def _hold(exercise: Exercise, note_id: int) -> holds.Hold | None:
@@ -92,7 +104,7 @@ class Courier:
         return holds.policy_hold(link, note.is_offer, previous, exercise.now, exercise.draws)
 
     @staticmethod
-    def _shuttle(exercise: Exercise, here: str, busy: bool) -> Iterator[cmd.Command | Wake]:
+    def _shuttle(exercise: Exercise, here: str, busy: bool) -> cmd.Travel | Wake | None:
         """Leave for the other room if anything calls for it, now or at the next slot."""
         book, other = exercise.book, exercise.other(here)
         if not (
@@ -103,15 +115,14 @@ class Courier:
             or book.left_behind[here]
             or (book.outbound[here] and not exercise.delivers_now(here))
         ):
-            return
+            return None
         link = exercise.link_to(other)
         scheduled = link.pouch is not None and link.pouch.every is not None
         if busy and not scheduled:
-            return  # without a schedule, the mediator finishes reading and writing first
+            return None  # without a schedule, the mediator finishes reading and writing first
         leave_at = pouch.departure_time(link, exercise.rules.sittings, exercise.now)
         if leave_at is None:
-            return  # no sitting left: the mediator stays put
+            return None  # no sitting left: the mediator stays put
         if leave_at <= exercise.now:
-            yield cmd.Travel(by=AUTO, destination=other)
-        else:
-            yield Wake(leave_at)
+            return cmd.Travel(by=AUTO, destination=other)
+        return Wake(leave_at)

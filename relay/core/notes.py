@@ -89,6 +89,11 @@ NOTE_MOVES: dict[tuple[NoteStatus, Move], NoteStatus] = {
 """Every move a note can make: (status, move) -> the status it moves to."""
 
 
+Place = str | bool | None
+"""Where a note of a status is, for the statuses indexed by place: the room a waiting note lies
+in, the room an outbound note is carried to, whether a held note waits on a condition."""
+
+
 @dataclass(slots=True)
 class Note:
     """The core's private record of one note. Its ``status`` is written by
@@ -113,7 +118,7 @@ class Note:
     condition: tuple[str, int] | None = None  # of a hold: ("delivered"|"answered", note)
     expires_at: float | None = None
     lapsed: bool = False  # an offer past its expiry: it can no longer be accepted
-    policy_checked: bool = False  # the automatic mediator's hold policy has looked at it
+    place: Place = None  # where it is in its status's index; kept by NoteBook.move
 
     @property
     def is_offer(self) -> bool:
@@ -132,21 +137,6 @@ class Note:
             self.in_reply_to,
             self.answer,
         )
-
-
-Place = str | bool | None
-"""Where a note of a status is, for the statuses indexed by place: the room a waiting note lies
-in, the room an outbound note is carried to, whether a held note waits on a condition."""
-
-
-def _place(note: Note, status: NoteStatus) -> Place:
-    if status is _S.WAITING:
-        return note.sender
-    if status is _S.OUTBOUND or status is _S.LEFT_BEHIND:
-        return note.destination
-    if status is _S.HELD:
-        return note.condition is not None
-    return None
 
 
 class NoteBook:
@@ -189,17 +179,23 @@ class NoteBook:
     def add(self, note: Note) -> None:
         """A new note, written and put down in its sender's room."""
         self.notes[note.id] = note
+        note.place = note.sender
         self.waiting[note.sender][note.id] = note
 
     def move(self, note: Note, move: Move) -> None:
         """Make ``move``; a note's place (destination, condition) is set before the call."""
-        before = note.status
-        after = NOTE_MOVES.get((before, move))
+        after = NOTE_MOVES.get((note.status, move))
         if after is None:
-            raise LocalProtocolError(f"cannot {move.value} note {note.id}: it is {before}")
-        del self._index[(before, _place(note, before))][note.id]
-        note.status = after
-        self._index[(after, _place(note, after))][note.id] = note
+            raise LocalProtocolError(f"cannot {move.value} note {note.id}: it is {note.status}")
+        del self._index[(note.status, note.place)][note.id]
+        if after is _S.OUTBOUND or after is _S.LEFT_BEHIND:
+            place: Place = note.destination
+        elif after is _S.HELD:
+            place = note.condition is not None
+        else:
+            place = None  # a note enters no other indexed place by a move
+        note.status, note.place = after, place
+        self._index[(after, place)][note.id] = note
 
     def allows(self, note: Note, move: Move) -> bool:
         return (note.status, move) in NOTE_MOVES
