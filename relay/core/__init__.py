@@ -7,7 +7,10 @@ a scenario), push commands in with ``now``, pull events out, and wake the core a
 
 | module | what it holds |
 |---|---|
-| ``exercise.py`` | :class:`Exercise`: inputs, the settling loop, the command handlers |
+| ``exercise.py`` | :class:`Exercise`: inputs, the timers' actions, the settling loop |
+| ``state.py`` | its state, the queries, and ``_emit``, the one place events are made |
+| ``shuttle.py`` | the courier's mechanics: hand-over, relay, walk, delivery, expiry |
+| ``seats.py`` | the seats' commands: controls, rule changes, notes, the mediator's actions |
 | ``notes.py`` | a note's life: the transition table and the :class:`NoteBook` that applies it |
 | ``lifecycle.py`` | the exercise's phases and the facilitator's controls, as a table |
 | ``timers.py`` | the typed timer queue |

@@ -7,7 +7,7 @@ import pytest
 from relay.core import NotPermitted, Phase, WrongState
 from relay.core import commands as cmd
 from relay.core import events as ev
-from relay.core.exercise import LIFECYCLE
+from relay.core.lifecycle import LIFECYCLE
 
 from .helpers import PARTIES, make_core, of_type, other, relay, snapshot, submit, travel
 
