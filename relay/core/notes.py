@@ -124,19 +124,17 @@ class Note:
     def is_offer(self) -> bool:
         return self.kind == "proposal" or self.answer == "counter"
 
-    def as_written(
-        self,
-    ) -> tuple[str, str, list[str], dict[str, float], int | None, str | None]:
-        """The note as its sender wrote it, in the order events list it (``kind``, ``text``,
-        ``tags``, ``terms``, ``in_reply_to``, ``answer``), with its own copies of the lists."""
-        return (
-            self.kind,
-            self.text,
-            list(self.tags),
-            dict(self.terms),
-            self.in_reply_to,
-            self.answer,
-        )
+    def as_written(self) -> dict[str, Any]:
+        """The note as its sender wrote it, as the events that carry it name its fields, with
+        its own copies of the lists."""
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "tags": list(self.tags),
+            "terms": dict(self.terms),
+            "in_reply_to": self.in_reply_to,
+            "answer": self.answer,
+        }
 
 
 class NoteBook:

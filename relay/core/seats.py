@@ -113,12 +113,7 @@ class SeatCommands(Shuttle):
                 by=sender,
                 note=note_id,
                 client_id=command.client_id,
-                kind=note.kind,
-                text=note.text,
-                tags=list(note.tags),
-                terms=dict(note.terms),
-                in_reply_to=note.in_reply_to,
-                answer=note.answer,
+                **note.as_written(),
                 to=command.to,
             )
         )

@@ -49,12 +49,7 @@ class Shuttle(ExerciseState):
                     sender=note.sender,
                     reading_s=reading_s,
                     ready_at=note.ready_at,
-                    kind=note.kind,
-                    text=note.text,
-                    tags=list(note.tags),
-                    terms=dict(note.terms),
-                    in_reply_to=note.in_reply_to,
-                    answer=note.answer,
+                    **note.as_written(),
                 )
             )
             if note.ready_at > self.now:
