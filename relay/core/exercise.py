@@ -50,7 +50,6 @@ from .timers import TimerKind
 
 __all__ = ["FACILITATOR", "MEDIATOR", "Exercise", "Travelling"]
 
-_RUNNING = Phase.RUNNING
 _S = NoteStatus
 
 
@@ -104,14 +103,14 @@ class Exercise(SeatCommands):
         if now < self.now:
             raise LocalProtocolError(f"time ran backwards: {now} < {self.now}")
         timers = self._timers
-        while self.phase is _RUNNING:
+        while self.phase is Phase.RUNNING:
             due = timers.next_due()
             if due is None or due > now:
                 break
             # Everything due at one instant fires before anyone decides: a note that becomes
             # ready at the very moment the pouch leaves travels with it.
             self.now = due
-            while self.phase is _RUNNING:
+            while self.phase is Phase.RUNNING:
                 timer = timers.pop(due)
                 if timer is None:
                     break
@@ -122,7 +121,7 @@ class Exercise(SeatCommands):
 
     def next_deadline(self) -> float | None:
         """Exercise time at which :meth:`advance` must next be called, if any."""
-        if self.phase is not _RUNNING:
+        if self.phase is not Phase.RUNNING:
             return None
         return self._timers.next_due()
 
@@ -172,10 +171,10 @@ class Exercise(SeatCommands):
         room, the next pass has nothing to hand over, deliver or decide.
         """
         book = self.book
-        while self.phase is _RUNNING:
+        while self.phase is Phase.RUNNING:
             before = self._seq
             self._tend()
-            if self._policy is not None and self.phase is _RUNNING:
+            if self._policy is not None and self.phase is Phase.RUNNING:
                 decided = self._seq
                 self._mediate(self._policy)
                 if self._seq == decided and not book.held_on_condition:

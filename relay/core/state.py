@@ -31,8 +31,6 @@ __all__ = ["FACILITATOR", "MEDIATOR", "ExerciseState", "Travelling"]
 MEDIATOR = "mediator"
 FACILITATOR = "facilitator"
 
-_RUNNING = Phase.RUNNING
-
 
 @dataclass(frozen=True, slots=True)
 class Travelling:
@@ -151,7 +149,7 @@ class ExerciseState:
             raise NotPermitted(f"{seat} cannot {what}: only the {role} can")
 
     def _require_running(self, what: str) -> None:
-        if self.phase is not _RUNNING:
+        if self.phase is not Phase.RUNNING:
             raise WrongState(f"cannot {what}: the exercise is {self.phase}")
 
     def _emit(self, draft: Any) -> Any:
