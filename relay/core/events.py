@@ -21,6 +21,8 @@ from typing import Any, ClassVar, cast
 
 __all__ = [
     "AUTO",
+    "Audience",
+    "EVERY_PARTY",
     "CLOCK",
     "CORE",
     "EVENT_TYPES",
@@ -63,6 +65,27 @@ RESERVED = (AUTO, CLOCK, CORE)
 Terms = dict[str, float]
 
 
+EVERY_PARTY = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who may see an event of a class besides the facilitator and observers, who see all
+    (``relay.core.visibility.visible_to`` reads it; DESIGN §1 "Who knew what, when").
+
+    ``party``: :data:`EVERY_PARTY`, the payload field that names the one party that sees it
+    (``"recipient"``), or None for no party. ``also``/``also_when``: a second field naming a
+    party that sees it too, while the payload's flag ``also_when`` is true. ``mediator``:
+    whether the mediator sees it (never an event marked ``unseen``: an offer that lapsed on
+    its sender's table, which the mediator never saw).
+    """
+
+    party: str | None
+    mediator: bool = True
+    also: str | None = None
+    also_when: str | None = None
+
+
 class Event:
     """Base of every event: ``seq``, ``at``, and the payload its class declares.
 
@@ -71,6 +94,8 @@ class Event:
 
     __slots__ = ()
     TYPE: ClassVar[str] = ""
+    SEEN_BY: ClassVar[Audience]
+    """Who may see it; each class of the vocabulary says (see :class:`Audience`)."""
     Draft: ClassVar[type[Any]]
     """The event as the core writes it, before :func:`seal` stamps and freezes it."""
     seq: int
@@ -104,6 +129,7 @@ class ExerciseCreated(Event):
     """First entry of every journal: what a replay needs to rebuild the core."""
 
     TYPE: ClassVar[str] = "exercise.created"
+    SEEN_BY: ClassVar[Audience] = Audience(party=None, mediator=False)
     seq: int
     at: float
     scenario: dict[str, Any]
@@ -113,6 +139,7 @@ class ExerciseCreated(Event):
 @dataclass(frozen=True, slots=True)
 class ExerciseStarted(Event):
     TYPE: ClassVar[str] = "exercise.started"
+    SEEN_BY: ClassVar[Audience] = Audience(party=EVERY_PARTY)
     seq: int
     at: float
     by: str
@@ -121,6 +148,7 @@ class ExerciseStarted(Event):
 @dataclass(frozen=True, slots=True)
 class ExercisePaused(Event):
     TYPE: ClassVar[str] = "exercise.paused"
+    SEEN_BY: ClassVar[Audience] = Audience(party=EVERY_PARTY)
     seq: int
     at: float
     by: str
@@ -129,6 +157,7 @@ class ExercisePaused(Event):
 @dataclass(frozen=True, slots=True)
 class ExerciseResumed(Event):
     TYPE: ClassVar[str] = "exercise.resumed"
+    SEEN_BY: ClassVar[Audience] = Audience(party=EVERY_PARTY)
     seq: int
     at: float
     by: str
@@ -139,6 +168,7 @@ class ExerciseEnded(Event):
     """``reason`` is ``agreement``, ``deadline`` or ``facilitator``."""
 
     TYPE: ClassVar[str] = "exercise.ended"
+    SEEN_BY: ClassVar[Audience] = Audience(party=EVERY_PARTY)
     seq: int
     at: float
     by: str
@@ -152,6 +182,7 @@ class NoteSubmitted(Event):
     """A party wrote a note and put it down for the mediator in its own room."""
 
     TYPE: ClassVar[str] = "note.submitted"
+    SEEN_BY: ClassVar[Audience] = Audience(party="by", mediator=False)
     seq: int
     at: float
     by: str
@@ -174,6 +205,7 @@ class NoteHandedOver(Event):
     """
 
     TYPE: ClassVar[str] = "note.handed_over"
+    SEEN_BY: ClassVar[Audience] = Audience(party="sender")  # it happened in the sender's own room
     seq: int
     at: float
     note: int
@@ -200,6 +232,7 @@ class NoteRelayed(Event):
     """
 
     TYPE: ClassVar[str] = "note.relayed"
+    SEEN_BY: ClassVar[Audience] = Audience(party=None)
     seq: int
     at: float
     by: str
@@ -222,6 +255,7 @@ class NoteHeld(Event):
     (``delivered:N``, ``answered:N``), or until released."""
 
     TYPE: ClassVar[str] = "note.held"
+    SEEN_BY: ClassVar[Audience] = Audience(party=None)
     seq: int
     at: float
     by: str
@@ -234,6 +268,7 @@ class NoteHeld(Event):
 @dataclass(frozen=True, slots=True)
 class NoteReleased(Event):
     TYPE: ClassVar[str] = "note.released"
+    SEEN_BY: ClassVar[Audience] = Audience(party=None)
     seq: int
     at: float
     by: str
@@ -245,6 +280,7 @@ class NoteReturned(Event):
     """The mediator will carry the note back to its sender with a comment."""
 
     TYPE: ClassVar[str] = "note.returned"
+    SEEN_BY: ClassVar[Audience] = Audience(party=None)
     seq: int
     at: float
     by: str
@@ -257,6 +293,7 @@ class NoteDeclined(Event):
     """The mediator drops the note; its sender is told why on the mediator's next visit."""
 
     TYPE: ClassVar[str] = "note.declined"
+    SEEN_BY: ClassVar[Audience] = Audience(party=None)
     seq: int
     at: float
     by: str
@@ -267,6 +304,7 @@ class NoteDeclined(Event):
 @dataclass(frozen=True, slots=True)
 class MediatorDeparted(Event):
     TYPE: ClassVar[str] = "mediator.departed"
+    SEEN_BY: ClassVar[Audience] = Audience(party="origin")
     seq: int
     at: float
     by: str
@@ -280,6 +318,7 @@ class MediatorDeparted(Event):
 @dataclass(frozen=True, slots=True)
 class MediatorArrived(Event):
     TYPE: ClassVar[str] = "mediator.arrived"
+    SEEN_BY: ClassVar[Audience] = Audience(party="room")
     seq: int
     at: float
     room: str
@@ -295,6 +334,7 @@ class NoteDelivered(Event):
     """
 
     TYPE: ClassVar[str] = "note.delivered"
+    SEEN_BY: ClassVar[Audience] = Audience(party="recipient")
     seq: int
     at: float
     note: int
@@ -318,6 +358,8 @@ class NoteLost(Event):
     """Miscalculation: the note fell out of the pouch; ``recipient`` never reads it."""
 
     TYPE: ClassVar[str] = "note.lost"
+    # a miscalculation is for the debrief: neither side, nor the mediator, learns of it
+    SEEN_BY: ClassVar[Audience] = Audience(party=None, mediator=False)
     seq: int
     at: float
     note: int
@@ -333,6 +375,7 @@ class NoteExpired(Event):
     (so the mediator is not told)."""
 
     TYPE: ClassVar[str] = "note.expired"
+    SEEN_BY: ClassVar[Audience] = Audience(party="sender", also="recipient", also_when="delivered")
     seq: int
     at: float
     by: str
@@ -349,6 +392,7 @@ class RulesChanged(Event):
     scenario's delivery section from now on. Notes in flight keep the delays already drawn."""
 
     TYPE: ClassVar[str] = "rules.changed"
+    SEEN_BY: ClassVar[Audience] = Audience(party=None)
     seq: int
     at: float
     by: str
@@ -360,6 +404,7 @@ class NoteReceipt(Event):
     """What the sender is told about its note's progress."""
 
     TYPE: ClassVar[str] = "note.receipt"
+    SEEN_BY: ClassVar[Audience] = Audience(party="recipient", mediator=False)
     seq: int
     at: float
     note: int

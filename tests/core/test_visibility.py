@@ -204,7 +204,20 @@ def test_an_offer_that_lapses_uncollected_is_not_shown_to_the_mediator():
         seen,
         unseen,
     }
+    # neither offer reached usa: it learns of neither lapsing
+    assert of_type(view("usa", "party", events), ev.NoteExpired) == []
     assert_mediator_blind_to_uncollected_notes(events)
+
+
+def test_an_offer_that_lapses_after_it_arrived_is_shown_to_its_recipient_too():
+    core = make_core(reading=0.0, travel=10.0, delivery={"inbound": {"expiry": 100}}, drain=False)
+    offer = submit(core, "iran", 0.0, kind="proposal", text="p", terms={"cap": 5.0})
+    core.advance(100.0)
+    events = core.events()
+    (lapsed,) = of_type(events, ev.NoteExpired)
+    assert (lapsed.note, lapsed.delivered) == (offer, True)
+    for party in ("iran", "usa"):
+        assert of_type(view(party, "party", events), ev.NoteExpired) == [lapsed]
 
 
 def test_a_journal_written_before_the_unseen_flag_still_verifies():
