@@ -94,7 +94,7 @@ class ConcessionBot:
         progress = now / self.horizon
         progress = progress if progress > 0.0 else 0.0  # max(0.0, ...) without the call
         progress = 1.0 if progress > 1.0 else progress  # min(1.0, ...)
-        return 1.0 - progress ** (1.0 / self.beta)
+        return 1.0 - float(progress ** (1.0 / self.beta))
 
     def utility(self, terms: dict[str, float]) -> float | None:
         """Mean normalised score of an offer, or ``None`` if it breaks a reservation."""

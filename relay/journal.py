@@ -13,7 +13,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -136,8 +136,9 @@ def parse_journal(text: str, where: str = "journal") -> JournalFile:
 
 
 @functools.cache
-def _payload(cls: type[ev.Event]) -> TypeAdapter[Any]:
-    return TypeAdapter(cls)
+def _payload(type_: str) -> TypeAdapter[Any]:
+    """The validator of an event type's payload (made once per type)."""
+    return TypeAdapter(ev.EVENT_TYPES[type_])
 
 
 def _entry(obj: Any, where: str) -> Entry:
@@ -148,7 +149,7 @@ def _entry(obj: Any, where: str) -> Entry:
         _check_fields(entry)
         event = from_entry(entry)  # the payload must have its event type's fields...
         # ... each of its type: the core trusts a recorded input as it trusts a validated frame
-        _payload(type(event)).validate_python({**entry.data, "seq": entry.seq, "at": entry.at})
+        _payload(event.TYPE).validate_python({**entry.data, "seq": entry.seq, "at": entry.at})
     except KeyError as error:
         raise JournalFormatError(f"{where}: missing or unknown {error}") from None
     except ValidationError as error:
@@ -165,7 +166,7 @@ def _check_fields(entry: Entry) -> None:
     cls = ev.EVENT_TYPES.get(entry.type)
     if cls is None:
         return  # from_entry names it
-    names, needed = _fields(cls)
+    names, needed = _fields(entry.type)
     unknown = [name for name in entry.data if name not in names]
     if unknown:
         raise ValueError(f"{entry.type} has no field {', '.join(map(repr, unknown))}")
@@ -175,12 +176,13 @@ def _check_fields(entry: Entry) -> None:
 
 
 @functools.cache
-def _fields(cls: type[ev.Event]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """An event class's payload fields, and those without a default, in journal order."""
+def _fields(type_: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """An event type's payload fields, and those without a default, in journal order."""
+    cls = ev.EVENT_TYPES[type_]
     names = ev.payload_fields(cls)
     optional = {
         f.name
-        for f in dataclasses.fields(cls)
+        for f in dataclasses.fields(cast(Any, cls))
         if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
     }
     return frozenset(names), tuple(name for name in names if name not in optional)

@@ -214,7 +214,9 @@ def _same_payload(recorded: dict[str, Any], event: ev.Event) -> bool:
     if recorded == data:
         return True
     added = ADDED_FIELDS.get(event.TYPE)
-    return bool(added) and recorded == {
+    if not added:
+        return False
+    return recorded == {
         name: value for name, value in data.items() if name in recorded or name not in added
     }
 
