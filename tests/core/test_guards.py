@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from relay.core import WrongState
 from relay.core import commands as cmd
 from relay.core import events as ev
 from relay.core.exercise import FACILITATOR, MEDIATOR
@@ -83,3 +84,32 @@ def test_a_rules_change_takes_effect_for_what_comes_next() -> None:
     (delivered,) = of_type(events, ev.NoteDelivered)
     assert (departed.travel_s, departed.arrives_at) == (0.0, 7.0)
     assert (delivered.note, delivered.at) == (note, 7.0)
+
+
+def test_a_pause_shifts_what_notes_are_waiting_for_as_well_as_the_timers() -> None:
+    # a human mediator in iran's room; reading 20 s, drafting 30 s, travel 60 s
+    core = make_core(mediator="human", reading=20.0, drafting=30.0, travel=60.0)
+    read = submit(core, "iran", 0.0)  # read by t=20
+    drafted = submit(core, "iran", 0.0)  # read by t=20 too, then paraphrased at t=20
+    core.handle(cmd.Relay(by=MEDIATOR, note=drafted, text="a paraphrase"), 20.0)  # ready t=50
+    later = submit(core, "iran", 21.0)  # read by t=41
+    core.handle(cmd.Travel(by=MEDIATOR, destination="usa"), 25.0)  # arrives t=85
+    core.events()
+    # t=30 a pause of 100 s: every wait still running is 100 s longer
+    core.handle(cmd.Pause(by=FACILITATOR), 30.0)
+    core.handle(cmd.Resume(by=FACILITATOR), 130.0)
+    assert core.location.arrives_at == 185.0  # type: ignore[union-attr]
+    assert (core.notes[later].ready_at, core.notes[drafted].drafted_at) == (141.0, 150.0)
+    assert core.notes[read].ready_at == 20.0  # read before the pause: nothing to shift
+    with pytest.raises(WrongState, match="still being read"):
+        core.handle(cmd.Relay(by=MEDIATOR, note=later), 131.0)
+    core.advance(185.0)  # arrives in usa with the paraphrase, written up at t=150
+    arrived = [(e.note, e.at) for e in of_type(core.events(), ev.NoteDelivered)]
+    assert arrived == [(drafted, 185.0)]
+    core.handle(cmd.Travel(by=MEDIATOR, destination="iran"), 186.0)  # back at t=246
+    core.advance(246.0)
+    core.handle(cmd.Relay(by=MEDIATOR, note=later), 246.0)
+    core.handle(cmd.Travel(by=MEDIATOR, destination="usa"), 247.0)  # arrives t=307
+    core.advance(307.0)
+    delivered = [(e.note, e.at) for e in of_type(core.events(), ev.NoteDelivered)]
+    assert delivered == [(later, 307.0)]
