@@ -21,6 +21,7 @@ from relay.core.bots import Intent, SeatBot
 from relay.core.config import ExerciseConfig
 from relay.core.exercise import FACILITATOR
 from relay.gcpause import cyclic_gc_paused
+from relay.journal import dumps, to_entry
 from relay.rng import SeededStreams, seeded_streams
 from schemas.scenario import Scenario
 from schemas.translate import exercise_config
@@ -238,10 +239,6 @@ def _run(
     end = result.outcome
     text = None
     if journal:
-        # imported here: the journal module brings in the store (SQLAlchemy), a quarter of a
-        # second that a study without journals, or a bot importing Intent, need not pay
-        from relay.journal import dumps, to_entry
-
         text = "".join(dumps(to_entry(event).to_json()) + "\n" for event in events)
     return RunSummary(
         seed=seed,
